@@ -1,0 +1,3 @@
+from modelfleet.cli.main import app
+
+app()

@@ -1,0 +1,18 @@
+"""The ``modelfleet`` command: one sub-app per area, each in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from modelfleet.cli import db
+
+app = typer.Typer(
+    name="modelfleet",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Train, serve, evaluate, monitor and promote scikit-learn models.",
+)
+app.add_typer(db.app, name="db")
+
+if __name__ == "__main__":
+    app()

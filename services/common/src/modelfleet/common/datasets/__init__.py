@@ -1,0 +1,1 @@
+"""Dataset loading, identifier detection, digests and the synthetic gaming generator."""

@@ -1,0 +1,1 @@
+"""Database layer: table models, engine/session factory and Alembic migrations."""

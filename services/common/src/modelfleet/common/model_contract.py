@@ -1,0 +1,33 @@
+"""What the trainer logs with every model version, and where the other services find it.
+
+The trainer writes these artifacts and tags; the model-server, collector and drift monitor read
+them. Keeping the names in one place is what lets parts built at different times fit.
+"""
+
+from __future__ import annotations
+
+MODEL_ARTIFACT_PATH = "model"
+"""``mlflow.sklearn`` model (skops) with signature and input example, under the run's artifacts."""
+
+REFERENCE_ARTIFACT = "reference/reference.parquet"
+"""Sample of the training features (plus target and prediction), the drift monitor's baseline."""
+
+FEATURE_IMPORTANCE_ARTIFACT = "feature_importance.json"
+"""``{"method": "native"|"permutation", "importances": {column: value}}``."""
+
+CONFUSION_MATRIX_ARTIFACT = "confusion_matrix.png"
+FEATURE_IMPORTANCE_PLOT = "feature_importance.png"
+
+TAG_CANDIDATE = "candidate"
+"""Model-version tag set to ``"true"`` on every newly registered version."""
+
+TAG_DATASET_DIGEST = "modelfleet.dataset_digest"
+TAG_DATASET_NAME = "modelfleet.dataset_name"
+TAG_TARGET = "modelfleet.target"
+TAG_ID_COLUMNS = "modelfleet.id_columns"
+TAG_CODE_VERSION = "modelfleet.code_version"
+TAG_MODEL_TYPE = "modelfleet.model_type"
+TAG_PROMOTION_REASON = "modelfleet.promotion_reason"
+
+CHAMPION_ALIAS = "champion"
+CHALLENGER_ALIAS = "challenger"

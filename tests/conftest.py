@@ -1,0 +1,104 @@
+"""Session fixtures shared by every test folder: real PostgreSQL and a real MLflow server."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from modelfleet.common.db.migrate import upgrade
+from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASETS_DIR = Path(os.environ.get("MODELFLEET_DATASETS_DIR", ROOT.parent / "shared" / "datasets"))
+DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def datasets_dir() -> Path:
+    if not (DATASETS_DIR / "online_gaming_behavior.csv").exists():
+        pytest.fail(f"shared datasets not found in {DATASETS_DIR} (set MODELFLEET_DATASETS_DIR)")
+    return DATASETS_DIR
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test session, migrated to head with Alembic."""
+    admin_url = make_url(os.environ.get("MODELFLEET_TEST_DATABASE_URL", DEFAULT_PG))
+    name = f"modelfleet_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL unavailable on CI: {exc}")
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_clean(pg_url: str) -> Iterator[str]:
+    """The session database with every data table emptied before the test."""
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "TRUNCATE predictions, labels, evaluation_metrics, evaluations, retrain_requests, "
+                "drift_reports, training_jobs, datasets RESTART IDENTITY CASCADE"
+            )
+        )
+    engine.dispose()
+    yield pg_url
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
+    """A real ``mlflow server`` (SQLite backend, served artifacts) on a free port."""
+    workdir = tmp_path_factory.mktemp("mlflow")
+    port = free_port()
+    mlflow_bin = str(Path(sys.executable).parent / "mlflow")
+    proc = start_process(
+        "mlflow",
+        [
+            mlflow_bin,
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--backend-store-uri",
+            f"sqlite:///{workdir / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(workdir / "artifacts"),
+            "--serve-artifacts",
+            "--workers",
+            "1",
+        ],
+        url=f"http://127.0.0.1:{port}",
+        log_path=workdir / "mlflow.log",
+        env={"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"},
+    )
+    try:
+        wait_until_ready(proc, "/health", timeout=120)
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def mlflow_uri(mlflow_server: ManagedProcess, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The tracking URI, also exported so MLflow's fluent API in this process uses it."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    return mlflow_server.url
