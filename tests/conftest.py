@@ -102,3 +102,36 @@ def mlflow_uri(mlflow_server: ManagedProcess, monkeypatch: pytest.MonkeyPatch) -
     """The tracking URI, also exported so MLflow's fluent API in this process uses it."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
     return mlflow_server.url
+
+
+@pytest.fixture(scope="session")
+def gaming_training_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic gaming file (3,000 rows) that trains in a couple of seconds."""
+    from modelfleet.common.datasets.synthetic import GamingGenerator
+
+    path = tmp_path_factory.mktemp("data") / "gaming_small.csv"
+    GamingGenerator(seed=11).generate(3000).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def registered_model(mlflow_server: ManagedProcess, gaming_training_csv: Path) -> dict[str, str]:
+    """Version 1 of registered model ``engagement-test`` (hgb on synthetic gaming data)."""
+    from modelfleet.trainer.training import TrainRequest, train_and_register
+
+    request = TrainRequest(
+        data=str(gaming_training_csv),
+        target="EngagementLevel",
+        model_type="hgb",
+        params={"max_iter": 50},
+        model_name="engagement-test",
+    )
+    result = train_and_register(
+        request, tracking_uri=mlflow_server.url, data_path=gaming_training_csv
+    )
+    return {
+        "name": result.model_name,
+        "version": result.version,
+        "run_id": result.run_id,
+        "tracking_uri": mlflow_server.url,
+    }
