@@ -1,4 +1,8 @@
-"""Alembic environment: the URL comes from the caller's config, never from import-time env."""
+"""Alembic environment.
+
+The URL comes from the caller's config (``modelfleet.common.db.migrate``); plain ``alembic -c
+db/alembic.ini`` falls back to the settings (``MODELFLEET_DATABASE_URL``, else the SQLite file).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,12 @@ from modelfleet.common.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+if not config.get_main_option("sqlalchemy.url"):
+    from modelfleet.common.settings import DatabaseSettings
+
+    config.set_main_option(
+        "sqlalchemy.url", DatabaseSettings().resolved_database_url().replace("%", "%%")
+    )
 
 
 def run_migrations_offline() -> None:
