@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from modelfleet.cli import db
+from modelfleet.cli.fleet import commands as fleet
 
 app = typer.Typer(
     name="modelfleet",
@@ -13,6 +14,15 @@ app = typer.Typer(
     help="Train, serve, evaluate, monitor and promote scikit-learn models.",
 )
 app.add_typer(db.app, name="db")
+for _fleet_command in (
+    fleet.up,
+    fleet.down,
+    fleet.status,
+    fleet.logs,
+    fleet.deploy,
+    fleet.undeploy,
+):
+    app.command()(_fleet_command)
 
 if __name__ == "__main__":
     app()
