@@ -1,0 +1,1 @@
+"""The golden-set evaluation job: targets, golden sets, claims, scoring and the runner."""

@@ -1,0 +1,1 @@
+"""Ingest of prediction logs and labels: fast parsing and bulk writes."""

@@ -1,0 +1,1 @@
+"""HTTP routes of the collector: they only translate HTTP to the plain modules."""
