@@ -51,6 +51,6 @@ def run_evaluations(
     api_client_factory: ApiClientFactory = load_api_client,
 ) -> list[Outcome]:
     """Resolve the golden set and the targets, then evaluate every target."""
-    golden_set = resolve_golden(engine, golden or settings.golden, target or settings.golden_target)
     targets = resolve_targets(settings, urls or [], discover, api_client_factory)
+    golden_set = resolve_golden(engine, golden or settings.golden, target or settings.golden_target)
     return EvaluationRunner(engine, settings).run(targets, golden_set, reporter)
