@@ -13,7 +13,6 @@ from modelfleet.cli.console import console, fail, table
 from modelfleet.cli.fleet.spec import CORE_SERVICES, FleetSettings, deployment_name
 from modelfleet.cli.fleet.state import ProcessRecord, StateFileError
 from modelfleet.cli.fleet.supervisor import FleetError, Supervisor, log_tail
-from modelfleet.common.db.migrate import upgrade
 
 STATE_STYLE = {"running": "green", "crashed": "bold red", "stopped": "dim"}
 
@@ -66,6 +65,8 @@ def _what(record: ProcessRecord) -> str:
 def bring_up(sup: Supervisor, names: list[str] | None = None) -> list[ProcessRecord]:
     """Migrate the database, start what is not running, wait for readiness, print the URLs."""
     if not names or set(names) - {"mlflow"}:
+        from modelfleet.common.db.migrate import upgrade  # Alembic only when a service needs it
+
         with console.status("migrating the database"):
             upgrade(sup.settings.resolved_database_url())
     started = sup.up(names)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
-from mlflow import MlflowClient
 
 from modelfleet.cli.fleet import procs
 from modelfleet.cli.fleet.spec import (
@@ -31,7 +30,6 @@ from modelfleet.cli.fleet.spec import (
 )
 from modelfleet.cli.fleet.state import FleetState, ProcessRecord, locked_state, read_state
 from modelfleet.common.errors import ModelfleetError
-from modelfleet.common.mlflow_registry import ModelRef, resolve
 from modelfleet.common.processes import start_process
 
 State = Literal["running", "crashed", "stopped"]
@@ -265,6 +263,11 @@ class Supervisor:
 
 def _check_registered(tracking_uri: str, model: str, ref: str) -> None:
     """Refuse to start a server for a version or alias the registry does not know."""
+    # Imported here: MLflow takes seconds to import and only deploy needs it.
+    from mlflow import MlflowClient
+
+    from modelfleet.common.mlflow_registry import ModelRef, resolve
+
     model_ref = ModelRef(model, version=ref) if ref.isdigit() else ModelRef(model, alias=ref)
     try:
         resolve(MlflowClient(tracking_uri=tracking_uri), model_ref)
