@@ -1,0 +1,100 @@
+"""Settings of the model server: which version it serves, input limits, batching and logging."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+
+from modelfleet.common.mlflow_registry import ModelRef
+from modelfleet.common.settings import BaseServiceSettings
+
+
+class ModelServerSettings(BaseServiceSettings):
+    """Environment of ``python -m modelfleet.model_server`` (prefix ``MODELFLEET_``)."""
+
+    port: int = 8100
+    """Local default port of the first model server (8080 in the cluster)."""
+
+    model_name: str = ""
+    """Registered model name in MLflow."""
+
+    model_version: str | None = None
+    """Concrete version to serve; exactly one of this and ``model_alias``."""
+
+    model_alias: str | None = None
+    """Alias (e.g. ``champion``) resolved to a concrete version once at start."""
+
+    collector_url: str | None = None
+    """Prediction collector; unset means predictions are not logged anywhere."""
+
+    collector_token: SecretStr | None = None
+    """Bearer token for the collector; defaults to ``api_token``."""
+
+    unknown_columns: Literal["reject", "ignore"] = "reject"
+    """What to do with input columns the model's signature does not know."""
+
+    max_rows: int = Field(default=10_000, ge=1)
+    """Largest batch one request may send."""
+
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    """Largest request body accepted (413 above)."""
+
+    batching: bool = True
+    """Coalesce concurrent requests into one model call."""
+
+    max_batch_size: int = Field(default=64, ge=1)
+    """Rows per model call when batching (a single request larger than this runs alone)."""
+
+    max_batch_wait_ms: float = Field(default=0.0, ge=0.0)
+    """How long a batch may wait for more requests once the model is idle. 0 = adaptive only:
+    requests that arrive while the model is busy are batched, an idle model never waits."""
+
+    compiled_preprocessing: bool = True
+    """Run the recognised impute/scale/one-hot steps as numpy code (identical results)."""
+
+    log_batch_size: int = Field(default=1000, ge=1)
+    """Prediction log rows per POST to the collector."""
+
+    log_flush_seconds: float = Field(default=1.0, gt=0)
+    """Longest time a prediction log waits in memory before it is shipped."""
+
+    log_queue_rows: int = Field(default=100_000, ge=1)
+    """Bound of the in-memory log queue; rows beyond it are dropped (counted and logged)."""
+
+    spool_dir: Path | None = None
+    """Where unshipped log batches wait on disk; default ``<state_dir>/spool/<model>``."""
+
+    spool_max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    """Disk bound of the spool; batches beyond it are dropped (counted and logged)."""
+
+    load_retry_seconds: float = Field(default=1.0, gt=0)
+    """First delay before retrying a failed model load (doubles up to ``load_retry_max``)."""
+
+    load_retry_max: float = Field(default=30.0, gt=0)
+    """Longest delay between model load attempts."""
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> ModelServerSettings:
+        if not self.model_name:
+            raise ValueError("MODELFLEET_MODEL_NAME is required")
+        if (self.model_version is None) == (self.model_alias is None):
+            raise ValueError(
+                "set exactly one of MODELFLEET_MODEL_VERSION and MODELFLEET_MODEL_ALIAS"
+            )
+        return self
+
+    @property
+    def model_ref(self) -> ModelRef:
+        return ModelRef(self.model_name, self.model_version, self.model_alias)
+
+    def resolved_spool_dir(self) -> Path:
+        """The configured spool directory, or one per served reference under the state directory."""
+        return self.spool_dir or (
+            self.state_dir / "spool" / f"{self.model_name}-{self.model_version or self.model_alias}"
+        )
+
+    def collector_bearer(self) -> str | None:
+        token = self.collector_token or self.api_token
+        return token.get_secret_value() if token else None

@@ -1,0 +1,1 @@
+"""Thin HTTP transports, one per protocol, all calling the one data plane."""

@@ -1,0 +1,170 @@
+"""The model runtime: load one registered version from MLflow, describe it, predict with it."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from modelfleet.common import model_contract as contract
+from modelfleet.common.errors import NotFoundError
+from modelfleet.common.mlflow_registry import (
+    ModelRef,
+    VersionInfo,
+    read_json_artifact,
+    version_info,
+)
+from modelfleet.model_server.compiled import CompiledPipeline
+from modelfleet.model_server.schema import Batch, Column, InputSchema
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Prediction:
+    """Labels and class probabilities for a batch, row by row."""
+
+    labels: list[str]
+    probabilities: np.ndarray
+
+
+@dataclass
+class LoadedModel:
+    """One registered version, loaded and ready to predict."""
+
+    info: VersionInfo
+    pipeline: Any
+    schema: InputSchema
+    classes: list[str]
+    input_example: list[dict[str, Any]] = field(default_factory=list)
+    importances: dict[str, float] = field(default_factory=dict)
+    compiled: CompiledPipeline | None = None
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def version(self) -> str:
+        return self.info.version
+
+    @property
+    def target(self) -> str | None:
+        return self.info.run_tags.get(contract.TAG_TARGET) or self.info.params.get("target")
+
+    def categories(self) -> dict[str, list[str]]:
+        """Known categories per string column (from the fitted one-hot encoder), for forms."""
+        found: dict[str, list[str]] = {}
+        preprocess = getattr(self.pipeline, "steps", [[None, None]])[0][1]
+        for _name, transformer, columns in getattr(preprocess, "transformers_", []):
+            encoder = transformer.steps[-1][1] if hasattr(transformer, "steps") else transformer
+            for column, cats in zip(columns, getattr(encoder, "categories_", []), strict=False):
+                found[str(column)] = [str(c) for c in cats]
+        return found
+
+    def predict(self, batch: Batch) -> Prediction:
+        """Probabilities for every row and the most probable class as the label."""
+        if self.compiled is not None:
+            proba = self.compiled.predict_proba(batch.values, batch.size)
+        else:
+            proba = np.asarray(self.pipeline.predict_proba(self._frame(batch)))
+        classes = self.classes
+        return Prediction([classes[i] for i in proba.argmax(axis=1)], proba)
+
+    def _frame(self, batch: Batch) -> pd.DataFrame:
+        data = {
+            name: (
+                np.array(values, dtype=np.float64)
+                if name in self.schema.numeric
+                else np.array([np.nan if v is None else v for v in values], dtype=object)
+            )
+            for name, values in batch.values.items()
+        }
+        return pd.DataFrame(data, columns=self.schema.names)
+
+
+def load(
+    ref: ModelRef,
+    tracking_uri: str,
+    *,
+    unknown: str = "reject",
+    max_rows: int = 10_000,
+    compile_preprocessing: bool = True,
+) -> LoadedModel:
+    """Resolve ``ref``, download the model through the tracking server and warm it up."""
+    import mlflow.artifacts
+    import mlflow.sklearn
+    from mlflow import MlflowClient
+    from mlflow.models import Model
+
+    client = MlflowClient(tracking_uri)
+    info = version_info(client, ref)
+    with tempfile.TemporaryDirectory(prefix="modelfleet-model-") as tmp:
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{info.name}/{info.version}",
+            dst_path=tmp,
+            tracking_uri=tracking_uri,
+        )
+        pipeline = mlflow.sklearn.load_model(local)
+        mlmodel = Model.load(local)
+        example = mlmodel.load_input_example(local)
+        try:
+            importance = read_json_artifact(
+                client, info.run_id, contract.FEATURE_IMPORTANCE_ARTIFACT, Path(tmp) / "extra"
+            )
+            importances = {str(k): float(v) for k, v in importance["importances"].items()}
+        except (NotFoundError, KeyError, TypeError, ValueError):
+            importances = {}
+    schema = InputSchema(
+        _signature_columns(mlmodel, pipeline),
+        unknown="ignore" if unknown == "ignore" else "reject",
+        max_rows=max_rows,
+    )
+    records: list[dict[Any, Any]] = (
+        example.to_dict(orient="records") if isinstance(example, pd.DataFrame) else []
+    )
+    model = LoadedModel(
+        info=info,
+        pipeline=pipeline,
+        schema=schema,
+        classes=[str(c) for c in pipeline.classes_],
+        input_example=[{k: _plain(v) for k, v in row.items()} for row in records],
+        importances=importances,
+        compiled=CompiledPipeline.compile(pipeline) if compile_preprocessing else None,
+    )
+    warm_up(model)
+    return model
+
+
+def warm_up(model: LoadedModel) -> None:
+    """One prediction on the input example, so the first caller does not pay for lazy setup."""
+    if model.input_example:
+        model.predict(model.schema.from_records([dict(r) for r in model.input_example]))
+
+
+def _signature_columns(mlmodel: Any, pipeline: Any) -> list[Column]:
+    signature = mlmodel.signature
+    inputs = signature.inputs if signature is not None else None
+    if inputs is not None and inputs.has_input_names():
+        return [
+            Column(spec.name, str(spec.type.name), getattr(spec, "required", True))
+            for spec in inputs.inputs
+        ]
+    names = getattr(pipeline, "feature_names_in_", None)
+    if names is None:
+        raise NotFoundError("the model has neither a column signature nor feature names")
+    return [Column(str(name), "double") for name in names]
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and NaN from the example frame as JSON-friendly Python values."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -1,0 +1,102 @@
+"""Fixtures of the model-server tests: server processes on the real MLflow server, row factories."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+
+TOKEN = "model-server-test-token"
+StartServer = Callable[..., ManagedProcess]
+
+
+def server_env(model: dict[str, str], port: int, state_dir: Path, **env: str) -> dict[str, str]:
+    """The production environment of one model server for ``model`` (version unless overridden)."""
+    base = {
+        "MLFLOW_TRACKING_URI": model["tracking_uri"],
+        "MODELFLEET_MODEL_NAME": model["name"],
+        "MODELFLEET_MODEL_VERSION": model["version"],
+        "MODELFLEET_PORT": str(port),
+        "MODELFLEET_API_TOKEN": TOKEN,
+        "MODELFLEET_STATE_DIR": str(state_dir),
+        "MODELFLEET_LOAD_RETRY_SECONDS": "0.5",
+        "MODELFLEET_LOAD_RETRY_MAX": "1",
+    }
+    base.update(env)
+    return {k: v for k, v in base.items() if v != ""}
+
+
+@pytest.fixture(scope="session")
+def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServer]:
+    """Start ``python -m modelfleet.model_server`` processes; all are stopped at the end.
+
+    Pass ``port=`` to reuse a port (restart), ``ready=False`` not to wait for ``/readyz``,
+    and environment overrides as keyword arguments (an empty string removes a variable).
+    """
+    started: list[ManagedProcess] = []
+    logs = tmp_path_factory.mktemp("model-server-logs")
+
+    def _start(
+        model: dict[str, str],
+        *,
+        state_dir: Path,
+        port: int | None = None,
+        ready: bool = True,
+        args: tuple[str, ...] = (),
+        **env: str,
+    ) -> ManagedProcess:
+        port = port or free_port()
+        proc = start_process(
+            "model-server",
+            [sys.executable, "-m", "modelfleet.model_server", *args],
+            url=f"http://127.0.0.1:{port}",
+            log_path=logs / f"model-server-{port}.log",
+            env=server_env(model, port, state_dir, **env),
+        )
+        started.append(proc)
+        wait_until_ready(proc, "/readyz" if ready else "/healthz", timeout=90)
+        return proc
+
+    yield _start
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def served(
+    registered_model: dict[str, str],
+    start_server: StartServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ManagedProcess:
+    """One model server for ``registered_model`` shared by the read-only protocol tests."""
+    return start_server(registered_model, state_dir=tmp_path_factory.mktemp("served-state"))
+
+
+@pytest.fixture(scope="session")
+def reference_pipeline(registered_model: dict[str, str]) -> Any:
+    """The registered pipeline loaded in the test process: the ground truth for predictions."""
+    import mlflow.sklearn
+
+    mlflow.set_tracking_uri(registered_model["tracking_uri"])
+    return mlflow.sklearn.load_model(
+        f"models:/{registered_model['name']}/{registered_model['version']}"
+    )
+
+
+@pytest.fixture(scope="session")
+def gaming_rows(gaming_training_csv: Path) -> pd.DataFrame:
+    """Feature rows of the synthetic training file (no id, no target)."""
+    frame = pd.read_csv(gaming_training_csv)
+    return frame.drop(columns=["PlayerID", "EngagementLevel"], errors="ignore")
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready records (NaN as null)."""
+    out = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    return [{str(k): v for k, v in row.items()} for row in out]
