@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from modelfleet.cli import db
+from modelfleet.cli import collect, db, evaluations, labels
 from modelfleet.cli.fleet import commands as fleet
 
 app = typer.Typer(
@@ -14,6 +14,9 @@ app = typer.Typer(
     help="Train, serve, evaluate, monitor and promote scikit-learn models.",
 )
 app.add_typer(db.app, name="db")
+app.command("collect")(collect.collect)
+app.add_typer(evaluations.app, name="evaluations")
+app.add_typer(labels.app, name="labels")
 for _fleet_command in (
     fleet.up,
     fleet.down,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
@@ -34,8 +35,12 @@ class CollectorSettings(DatabaseSettings):
     discover: DiscoveryMode | None = None
     """Where the evaluation job finds model-servers when no URL is given: ``k8s`` or ``local``."""
 
+    fleet_state_file: Path | None = None
+    """State file of the local fleet (``modelfleet up``); its running model-servers are targets
+    of ``local`` discovery. Default: ``fleet.json`` in the state directory."""
+
     model_server_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    """Model-servers of the local fleet (JSON list or comma-separated), used by ``local``."""
+    """Extra model-servers for ``local`` discovery (JSON list or comma-separated)."""
 
     namespace: str = ""
     """Kubernetes namespace to discover in; empty means the pod's own namespace (or default)."""
@@ -60,6 +65,9 @@ class CollectorSettings(DatabaseSettings):
 
     collector_id: str = ""
     """Name written into claims (defaults to host name and process id)."""
+
+    def resolved_fleet_state_file(self) -> Path:
+        return self.fleet_state_file or self.state_dir / "fleet.json"
 
     @field_validator("model_server_urls", mode="before")
     @classmethod

@@ -33,7 +33,7 @@ def resolve_targets(
         namespace = settings.namespace or default_namespace()
         return kubernetes_targets(api_client_factory(), namespace, settings.model_server_selector)
     if mode == "local":
-        return local_targets(settings.model_server_urls)
+        return local_targets(settings.model_server_urls, settings.resolved_fleet_state_file())
     if mode is None:
         raise BadRequestError("targets: give model-server URLs or a discovery mode (k8s or local)")
     raise BadRequestError(f"discover: must be 'k8s' or 'local', got {mode!r}")

@@ -8,6 +8,7 @@ job evaluate a Service that is not a model-server.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,9 +49,23 @@ def explicit_targets(urls: list[str]) -> list[Target]:
     return list(seen.values())
 
 
-def local_targets(urls: list[str]) -> list[Target]:
-    """The model-servers of the local fleet (``MODELFLEET_MODEL_SERVER_URLS``)."""
-    return [Target(t.url, "local") for t in explicit_targets(urls)]
+def local_targets(urls: list[str], state_file: Path) -> list[Target]:
+    """Running model-servers of the local fleet's state file, plus configured URLs.
+
+    The state file is written by ``modelfleet up``/``deploy`` (format version 1:
+    ``{"processes": {name: {"kind", "url", "pid", …}}}``); a stopped server has no pid.
+    """
+    found = []
+    try:
+        state = json.loads(state_file.read_text())
+    except FileNotFoundError:
+        state = {}
+    except (OSError, ValueError) as exc:
+        raise DiscoveryError(f"cannot read the fleet state file {state_file}: {exc}") from exc
+    for record in (state.get("processes") or {}).values():
+        if record.get("kind") == "model-server" and record.get("pid") and record.get("url"):
+            found.append(record["url"])
+    return [Target(t.url, "local") for t in explicit_targets(found + urls)]
 
 
 def _parse_selector(selector: str) -> dict[str, str]:
