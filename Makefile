@@ -61,8 +61,10 @@ IMAGE_TAG ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
 RELEASE ?= modelfleet
 NAMESPACE ?= modelfleet
 VALUES ?=
+PUSH ?=
 MODEL ?=
 VERSION ?=
+ALIAS ?=
 
 .PHONY: tools helm-lint k8s-validate k8s-manifests k8s-check images deploy add-model-version
 
@@ -86,17 +88,19 @@ k8s-check: helm-lint k8s-validate ## helm-lint, k8s-validate, hadolint, checkov 
 	$(HADOLINT) --config .hadolint.yaml services/*/Dockerfile
 	$(CHECKOV) --config-file .checkov.yaml --file .tools/rendered/default.yaml --file .tools/rendered/everything.yaml $(foreach s,$(SERVICE_IMAGES),--file services/$(s)/Dockerfile)
 
-images: ## docker build every service image (needs a Docker engine): IMAGE_REPO=… IMAGE_TAG=…
+images: ## docker build every service image (needs a Docker engine): IMAGE_REPO=… IMAGE_TAG=… [PUSH=1]
 	for s in $(SERVICE_IMAGES); do \
 		docker build -f services/$$s/Dockerfile -t $(IMAGE_REPO)/$$s:$(IMAGE_TAG) . || exit 1; \
+		if [ -n "$(PUSH)" ]; then docker push $(IMAGE_REPO)/$$s:$(IMAGE_TAG) || exit 1; fi; \
 	done
 
 deploy: tools ## helm upgrade --install the fleet: RELEASE=… NAMESPACE=… VALUES=my-values.yaml
 	$(HELM) upgrade --install $(RELEASE) $(CHART) --namespace $(NAMESPACE) --create-namespace \
-		--set global.image.repository=$(IMAGE_REPO) --set global.image.tag=$(IMAGE_TAG) \
+		--set image.registry=$(IMAGE_REPO) --set image.tag=$(IMAGE_TAG) \
 		$(if $(VALUES),--values $(VALUES)) --wait --timeout 10m
 
-add-model-version: tools ## serve one more model version in a release: MODEL=name VERSION=n
-	@test -n "$(MODEL)" -a -n "$(VERSION)" || { echo "usage: make add-model-version MODEL=name VERSION=n [RELEASE=…] [NAMESPACE=…]"; exit 2; }
+add-model-version: tools ## serve one more model version in a release: MODEL=name VERSION=n (or ALIAS=challenger)
+	@test -n "$(MODEL)" -a -n "$(VERSION)$(ALIAS)" || { echo "usage: make add-model-version MODEL=name VERSION=n|ALIAS=a [RELEASE=…] [NAMESPACE=…]"; exit 2; }
 	$(RUN) python scripts/add-model-version.py --helm $(HELM) --release $(RELEASE) \
-		--namespace $(NAMESPACE) --chart $(CHART) --model $(MODEL) --version $(VERSION)
+		--namespace $(NAMESPACE) --chart $(CHART) --model $(MODEL) \
+		$(if $(VERSION),--version $(VERSION),--alias $(ALIAS))
