@@ -27,3 +27,17 @@ class TrainerSettings(DatabaseSettings):
 
     permutation_rows: int = 2_000
     """Rows used for permutation importance when the model has no native importances."""
+
+    worker_enabled: bool = True
+    """Run the background training worker in this process (off: accept and queue jobs only)."""
+
+    worker_poll_seconds: float = 2.0
+    """How often an idle worker looks for queued jobs it was not told about."""
+
+    max_upload_bytes: int = 500 * 1024 * 1024
+    """Largest dataset file accepted by the multipart upload of ``POST /v1/datasets``."""
+
+    threads: int | None = None
+    """OpenMP/BLAS threads while fitting (unset: the libraries' default, every core). Set it to
+    the pod's CPU limit: HistGradientBoosting slows down by an order of magnitude when its
+    threads outnumber the cores it really gets."""

@@ -1,0 +1,1 @@
+"""HTTP routes of the trainer: each module only translates HTTP to a core module call."""

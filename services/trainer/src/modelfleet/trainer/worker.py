@@ -1,0 +1,110 @@
+"""The background worker: one thread that runs queued jobs one at a time, oldest first."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from modelfleet.common.db.engine import session_scope
+from modelfleet.common.errors import ModelfleetError
+from modelfleet.trainer import jobs
+from modelfleet.trainer.config import TrainerSettings
+from modelfleet.trainer.metrics import TrainerMetrics
+from modelfleet.trainer.runner import run_training
+from modelfleet.trainer.training import TrainRequest
+
+logger = logging.getLogger(__name__)
+
+
+class TrainingWorker:
+    """Polls the ``training_jobs`` queue; ``notify()`` wakes it at once after a submission.
+
+    The thread is a daemon: stopping the service does not wait for a fit to finish. The job
+    stays ``running`` in the table and :func:`jobs.requeue_interrupted` re-queues it at the next
+    start, so an interrupted job runs again rather than being lost.
+    """
+
+    def __init__(
+        self,
+        settings: TrainerSettings,
+        session_factory: sessionmaker[Session],
+        metrics: TrainerMetrics,
+    ) -> None:
+        self._settings = settings
+        self._factory = session_factory
+        self._metrics = metrics
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        with session_scope(self._factory) as session:
+            requeued = jobs.requeue_interrupted(session)
+        if requeued:
+            logger.warning("re-queued %d job(s) left running by a previous process", requeued)
+        self._thread = threading.Thread(target=self._loop, name="training-worker", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ran = self.run_next()
+            except SQLAlchemyError as exc:
+                logger.error("job queue unavailable: %s", exc)
+                ran = False
+            if not ran:
+                self._wake.wait(self._settings.worker_poll_seconds)
+                self._wake.clear()
+
+    def run_next(self) -> bool:
+        """Claim and run the oldest queued job; False when the queue was empty."""
+        with session_scope(self._factory) as session:
+            job = jobs.claim_next(session)
+            if job is None:
+                return False
+            job_id, payload, model_type = job.id, dict(job.request), job.model_type
+        logger.info("job %s started", job_id, extra={"job_id": job_id})
+        start = time.perf_counter()
+        outcome = jobs.FAILED
+        try:
+            request = TrainRequest.model_validate(payload)
+            result = run_training(request, self._settings, self._factory)
+        except ModelfleetError as exc:
+            self._record_failure(job_id, exc.detail)
+        except Exception as exc:
+            logger.exception("job %s crashed", job_id, extra={"job_id": job_id})
+            self._record_failure(job_id, f"internal error: {type(exc).__name__}: {exc}")
+        else:
+            outcome = jobs.SUCCEEDED
+            with session_scope(self._factory) as session:
+                jobs.succeed(session, job_id, result)
+            logger.info(
+                "job %s registered %s version %s",
+                job_id,
+                result.model_name,
+                result.version,
+                extra={"job_id": job_id, "run_id": result.run_id},
+            )
+        finally:
+            self._metrics.training_seconds.labels(model_type, outcome).observe(
+                time.perf_counter() - start
+            )
+        return True
+
+    def _record_failure(self, job_id: str, error: str) -> None:
+        logger.warning("job %s failed: %s", job_id, error, extra={"job_id": job_id})
+        with session_scope(self._factory) as session:
+            jobs.fail(session, job_id, error)
