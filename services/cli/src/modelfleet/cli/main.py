@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from modelfleet.cli import collect, db, evaluations, labels
+from modelfleet.cli.demo.commands import demo
 from modelfleet.cli.fleet import commands as fleet
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ for _fleet_command in (
     fleet.undeploy,
 ):
     app.command()(_fleet_command)
+app.command()(demo)
 
 if __name__ == "__main__":
     app()
