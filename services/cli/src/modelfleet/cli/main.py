@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from modelfleet.cli import collect, db, evaluations, labels
+from modelfleet.cli import datasets as datasets_cli
+from modelfleet.cli import promote as promote_cli
+from modelfleet.cli import train as train_cli
 from modelfleet.cli.demo.commands import demo
 from modelfleet.cli.fleet import commands as fleet
 
@@ -15,6 +18,9 @@ app = typer.Typer(
     help="Train, serve, evaluate, monitor and promote scikit-learn models.",
 )
 app.add_typer(db.app, name="db")
+app.command("train")(train_cli.train)
+app.add_typer(datasets_cli.app, name="datasets")
+app.command("promote")(promote_cli.promote_command)
 app.command("collect")(collect.collect)
 app.add_typer(evaluations.app, name="evaluations")
 app.add_typer(labels.app, name="labels")
