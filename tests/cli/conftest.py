@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from modelfleet.cli.main import app
-from modelfleet.common.processes import free_port
+from tests.cli.helpers import fleet_env, group_alive
 
 
 @dataclass
@@ -58,36 +58,6 @@ class FleetCli:
 
     def pids(self) -> dict[str, int]:
         return {n: int(r["pid"]) for n, r in self.state().items() if r["pid"] is not None}
-
-
-def fleet_env(state_dir: Path, database_url: str = "") -> dict[str, str]:
-    """Environment for a fleet on free ports in ``state_dir`` (COLUMNS keeps tables unwrapped)."""
-    return {
-        "MODELFLEET_STATE_DIR": str(state_dir),
-        "MODELFLEET_DATABASE_URL": database_url,
-        "MODELFLEET_MLFLOW_PORT": str(free_port()),
-        "MODELFLEET_TRAINER_PORT": str(free_port()),
-        "MODELFLEET_COLLECTOR_PORT": str(free_port()),
-        "MODELFLEET_DRIFT_MONITOR_PORT": str(free_port()),
-        "MODELFLEET_MODEL_SERVER_BASE_PORT": str(free_port()),
-        "COLUMNS": "200",
-    }
-
-
-def group_alive(pgid: int) -> list[int]:
-    """Live (non-zombie) pids in process group ``pgid``, read independently from /proc."""
-    alive = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            alive.append(int(entry.name))
-    return alive
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import time
 import httpx
 import pytest
 
-from tests.cli.conftest import FleetCli, group_alive
+from tests.cli.conftest import FleetCli
+from tests.cli.helpers import group_alive
 
 pytestmark = pytest.mark.integration
 
