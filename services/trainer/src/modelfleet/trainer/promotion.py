@@ -94,7 +94,7 @@ def promote(session: Session, client: MlflowClient, request: PromotionRequest) -
     else:
         best = request.version
     runner_up = next((v for v in ranked if v != best), None)
-    current = _alias_holder(versions, contract.CHAMPION_ALIAS)
+    current = _alias_holder(client, request.model_name, contract.CHAMPION_ALIAS)
 
     regressions: list[str] = []
     guard = "no current champion"
@@ -143,8 +143,14 @@ def promote(session: Session, client: MlflowClient, request: PromotionRequest) -
     )
 
 
-def _alias_holder(versions: dict[str, ModelVersion], alias: str) -> str | None:
-    return next((v for v, mv in versions.items() if alias in (mv.aliases or [])), None)
+def _alias_holder(client: MlflowClient, model: str, alias: str) -> str | None:
+    """Read from the registered model: version search results do not always carry aliases."""
+    try:
+        aliases = client.get_registered_model(model).aliases or {}
+    except MlflowException as exc:
+        raise UnavailableError(f"cannot read the aliases of {model}: {exc}") from exc
+    holder = aliases.get(alias)
+    return None if holder is None else str(holder)
 
 
 def _scores(
