@@ -134,3 +134,49 @@ def add_evaluation(pg_sessions: sessionmaker[Session]) -> AddEvaluation:
             return evaluation.id
 
     return _add
+
+
+def start_model_server(
+    tracking_uri: str, name: str, version: str, log_dir: Path, port: int | None = None
+) -> ManagedProcess:
+    """A real ``python -m modelfleet.model_server`` for one registered version."""
+    port = port or free_port()
+    proc = start_process(
+        f"model-server-{name}-{version}",
+        [sys.executable, "-m", "modelfleet.model_server"],
+        url=f"http://127.0.0.1:{port}",
+        log_path=log_dir / f"model-server-{port}.log",
+        env={
+            "MLFLOW_TRACKING_URI": tracking_uri,
+            "MODELFLEET_MODEL_NAME": name,
+            "MODELFLEET_MODEL_VERSION": version,
+            "MODELFLEET_PORT": str(port),
+            "MODELFLEET_STATE_DIR": str(log_dir / f"state-{port}"),
+        },
+    )
+    wait_until_ready(proc, "/readyz", timeout=180)
+    return proc
+
+
+@pytest.fixture(scope="session")
+def golden_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3,000-row golden file from the synthetic gaming generator (another seed than training)."""
+    from modelfleet.common.datasets.synthetic import GamingGenerator
+
+    path = tmp_path_factory.mktemp("golden") / "gaming_golden.csv"
+    GamingGenerator(seed=23).generate(3000).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_server_v1(
+    registered_model: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ManagedProcess]:
+    proc = start_model_server(
+        registered_model["tracking_uri"],
+        registered_model["name"],
+        registered_model["version"],
+        tmp_path_factory.mktemp("model-server"),
+    )
+    yield proc
+    proc.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -125,3 +126,37 @@ async def test_cronjob_command_reports_rbac_refusal_from_kubeconfig(
     assert result.returncode == 2
     assert "refused to list Services in namespace 'fleet' (HTTP 403" in result.stderr
     assert [r.params.get("labelSelector") for r in k8s] == [SELECTOR]
+
+
+def test_local_discovery_reads_running_servers_of_the_fleet_state(tmp_path: Path) -> None:
+    state = tmp_path / "fleet.json"
+    state.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "processes": {
+                    "collector": {"kind": "core", "url": "http://127.0.0.1:8002", "pid": 10},
+                    "engagement-v1": {
+                        "kind": "model-server",
+                        "url": "http://127.0.0.1:8100",
+                        "pid": 11,
+                    },
+                    "engagement-v2": {
+                        "kind": "model-server",
+                        "url": "http://127.0.0.1:8101",
+                        "pid": None,
+                    },
+                },
+            }
+        )
+    )
+    settings = CollectorSettings(
+        fleet_state_file=state, model_server_urls="http://10.0.0.5:8080/", _env_file=None
+    )
+    assert resolve_targets(settings, [], "local") == [
+        Target("http://127.0.0.1:8100", "local"),
+        Target("http://10.0.0.5:8080", "local"),
+    ]
+    state.write_text("{not json")
+    with pytest.raises(DiscoveryError, match="fleet state file"):
+        resolve_targets(settings, [], "local")

@@ -11,6 +11,13 @@ from pydantic import ValidationError
 from modelfleet.common.http_client import RETRYABLE_STATUS, ServiceClient
 from modelfleet.common.wire import ModelInfo, PredictResponse
 
+_PREDICT_HEADERS = {
+    "Content-Type": "application/json",
+    # The collector stores these answers itself (source "evaluation"); the header tells a
+    # model-server that ships prediction logs not to count them as online traffic.
+    "X-Modelfleet-Source": "evaluation",
+}
+
 
 class TargetError(Exception):
     """The model-server did not answer usefully, even after retries with backoff."""
@@ -49,9 +56,7 @@ class ModelServerClient:
 
     def predict(self, records: list[dict[str, Any]]) -> PredictResponse:
         body = orjson.dumps({"records": records}, option=orjson.OPT_SERIALIZE_NUMPY)
-        response = self._call(
-            "POST", "/v1/predict", content=body, headers={"Content-Type": "application/json"}
-        )
+        response = self._call("POST", "/v1/predict", content=body, headers=_PREDICT_HEADERS)
         try:
             answer = PredictResponse.model_validate_json(response.content)
         except ValidationError as exc:

@@ -9,7 +9,9 @@ with one ``INSERT … SELECT … ON CONFLICT DO NOTHING``: a replayed batch stor
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -36,7 +38,7 @@ _MOVE = (
 )
 _COPY = f"COPY {_TEMP} ({_COLUMN_LIST}) FROM STDIN"
 _SQLITE_CHUNK = 500
-_SPECIAL = ("\\", "\t", "\n", "\r")
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]").search
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -44,7 +46,7 @@ def _text(value: str | None) -> str:
     """A value in COPY's text format: ``\\N`` for NULL, specials backslash-escaped."""
     if value is None:
         return "\\N"
-    if any(ch in value for ch in _SPECIAL):
+    if _NEEDS_ESCAPE(value):
         return value.translate(_ESCAPES)
     return value
 
@@ -59,7 +61,11 @@ def _json(value: Any) -> str:
 def copy_payload(rows: Sequence[PredictionRow]) -> bytes:
     """Rows in PostgreSQL's COPY text format."""
     lines = []
+    stamps: dict[datetime, str] = {}  # rows of one request share a timestamp
     for r in rows:
+        stamp = stamps.get(r.created_at)
+        if stamp is None:
+            stamp = stamps[r.created_at] = r.created_at.isoformat()
         lines.append(
             "\t".join(
                 (
@@ -74,7 +80,7 @@ def copy_payload(rows: Sequence[PredictionRow]) -> bytes:
                     _text(r.prediction),
                     _json(r.probabilities),
                     "\\N" if r.latency_ms is None else repr(r.latency_ms),
-                    r.created_at.isoformat(),
+                    stamp,
                 )
             )
         )
