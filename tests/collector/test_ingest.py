@@ -11,11 +11,13 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from modelfleet.collector.ingest.parsing import parse_prediction_batch
+from modelfleet.collector.dberrors import database_errors
+from modelfleet.collector.ingest.parsing import PredictionRow, parse_prediction_batch
 from modelfleet.collector.ingest.store import PredictionWriter
 from modelfleet.common.db.engine import make_engine
 from modelfleet.common.db.migrate import upgrade
 from modelfleet.common.db.models import Prediction
+from modelfleet.common.errors import BadRequestError
 from modelfleet.common.processes import free_port
 from tests.collector.conftest import prediction_logs, start_collector
 from tests.collector.proxy import TcpProxy
@@ -145,3 +147,22 @@ def test_sqlite_bulk_insert_is_idempotent_too(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Prediction)) == 1200
     engine.dispose()
+
+
+def _parsed(logs: list[dict[str, object]]) -> list[PredictionRow]:
+    return parse_prediction_batch(orjson.dumps({"predictions": logs}))
+
+
+def test_postgres_writer_survives_refused_batches_and_inner_duplicates(pg_clean: str) -> None:
+    engine = make_engine(pg_clean, pool_size=1)
+    writer = PredictionWriter(engine)
+    bad = prediction_logs(3, request_id="nul")
+    bad[2]["entity_id"] = "nul\x00byte"
+    with pytest.raises(BadRequestError, match="rejected by the database"), database_errors(5):
+        writer.write(_parsed(bad))
+    # The same pooled connection takes the merge path next (duplicate inside the batch).
+    twice = prediction_logs(4, request_id="dup") + prediction_logs(2, request_id="dup")
+    assert writer.write(_parsed(twice)) == 4
+    assert writer.write(_parsed(prediction_logs(5, request_id="dup"))) == 1
+    engine.dispose()
+    assert _count(pg_clean) == 5

@@ -1,9 +1,12 @@
 """Bulk writes of prediction rows: COPY + ``ON CONFLICT DO NOTHING`` on PostgreSQL, a bulk
 ``INSERT … ON CONFLICT DO NOTHING`` on SQLite. Both are idempotent on (request_id, row_index).
 
-PostgreSQL cannot COPY into a table with a conflicting unique key, so rows go to a per-connection
-temporary table first (``ON COMMIT DELETE ROWS``: empty again after each batch) and are moved
-with one ``INSERT … SELECT … ON CONFLICT DO NOTHING``: a replayed batch stores nothing twice.
+PostgreSQL's COPY has no ``ON CONFLICT``. A batch is first copied straight into ``predictions``
+inside a savepoint: new batches (nearly all of them) cost one COPY, the physical limit. When the
+batch holds a row already stored (a model-server replaying its spool), the COPY fails on the
+unique key, the savepoint is rolled back and the rows go to a per-connection temporary table
+(``ON COMMIT DELETE ROWS``) and are moved with one ``INSERT … SELECT … ON CONFLICT DO NOTHING``:
+a replayed batch stores nothing twice. ``optimistic=False`` always takes the merge path.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from psycopg2 import errors as pg_errors
 from sqlalchemy import Engine
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,6 +41,7 @@ _MOVE = (
     "ON CONFLICT (request_id, row_index) DO NOTHING"
 )
 _COPY = f"COPY {_TEMP} ({_COLUMN_LIST}) FROM STDIN"
+_COPY_DIRECT = f"COPY predictions ({_COLUMN_LIST}) FROM STDIN"
 _SQLITE_CHUNK = 500
 _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]").search
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -91,8 +96,9 @@ def copy_payload(rows: Sequence[PredictionRow]) -> bytes:
 class PredictionWriter:
     """Writes validated rows; returns how many were new (the rest were already stored)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, optimistic: bool = True) -> None:
         self.engine = engine
+        self.optimistic = optimistic
         self._postgres = is_postgres(engine)
 
     def write(self, rows: Sequence[PredictionRow]) -> int:
@@ -105,13 +111,26 @@ class PredictionWriter:
         connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()
-            if not connection.info.get(_TEMP):
-                cursor.execute(_CREATE_TEMP)
+            inserted = None
+            if self.optimistic:
+                cursor.execute("SAVEPOINT direct_copy")
+                try:
+                    cursor.copy_expert(_COPY_DIRECT, io.BytesIO(payload))
+                    inserted = len(rows)
+                except pg_errors.UniqueViolation:
+                    cursor.execute("ROLLBACK TO SAVEPOINT direct_copy")
+            if inserted is None:
+                if not connection.info.get(_TEMP):
+                    # Idempotent, and only remembered once committed: a rolled-back batch
+                    # rolls the CREATE back too.
+                    cursor.execute(_CREATE_TEMP)
+                cursor.copy_expert(_COPY, io.BytesIO(payload))
+                cursor.execute(_MOVE)
+                inserted = int(cursor.rowcount)
+                connection.commit()
                 connection.info[_TEMP] = True
-            cursor.copy_expert(_COPY, io.BytesIO(payload))
-            cursor.execute(_MOVE)
-            inserted = int(cursor.rowcount)
-            connection.commit()
+            else:
+                connection.commit()
             return inserted
         except BaseException:
             connection.rollback()
