@@ -95,3 +95,15 @@ def test_overlay_builds_and_is_valid_kubernetes_1_30(
                 tag = container["image"].rsplit(":", 1)[1]
                 assert tag == ("dev" if overlay == "dev" else "0.1.0"), container["image"]
         assert manifest["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "kustomize"
+
+
+def test_chart_readme_values_reference_is_up_to_date(tmp_path: Path) -> None:
+    fresh = tmp_path / "README.md"
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "chart-readme.py"), "--output", str(fresh)],
+        check=True,
+        capture_output=True,
+    )
+    committed = ROOT / "charts" / "modelfleet" / "README.md"
+    assert fresh.read_text() == committed.read_text(), "run `make k8s-manifests`"
+    assert "| `modelServers` |" in fresh.read_text()
