@@ -74,7 +74,7 @@ app.kubernetes.io/component: {{ .component }}
 Metadata annotations shared by every resource.
 */}}
 {{- define "modelfleet.annotations" -}}
-{{- with .Values.commonAnnotations }}
+{{- with .Values.commonAnnotations -}}
 annotations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
@@ -154,7 +154,7 @@ Environment of a service that uses the modelfleet database (MODELFLEET_DATABASE_
 The password comes from a Secret and is expanded by Kubernetes into the URL ($(VAR) syntax).
 */}}
 {{- define "modelfleet.databaseEnv" -}}
-{{- if .Values.postgresql.enabled }}
+{{- if .Values.postgresql.enabled -}}
 - name: POSTGRES_PASSWORD
   valueFrom:
     secretKeyRef:
@@ -162,7 +162,7 @@ The password comes from a Secret and is expanded by Kubernetes into the URL ($(V
       key: {{ .Values.postgresql.auth.existingSecretPasswordKey }}
 - name: MODELFLEET_DATABASE_URL
   value: {{ printf "postgresql+psycopg2://%s:$(POSTGRES_PASSWORD)@%s:5432/%s" .Values.postgresql.auth.username (include "modelfleet.postgresql.host" .) .Values.postgresql.auth.database | quote }}
-{{- else }}
+{{- else -}}
 - name: MODELFLEET_DATABASE_URL
   valueFrom:
     secretKeyRef:
@@ -199,14 +199,14 @@ checksum/secrets: {{ include (print .Template.BasePath "/secrets.yaml") . | sha2
 Pod-level defaults: pull secrets and the restricted security context.
 */}}
 {{- define "modelfleet.podDefaults" -}}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
 {{- with .Values.image.pullSecrets }}
 imagePullSecrets:
   {{- range . }}
   - name: {{ . }}
   {{- end }}
 {{- end }}
-securityContext:
-  {{- toYaml .Values.podSecurityContext | nindent 2 }}
 {{- end }}
 
 {{- define "modelfleet.containerSecurityContext" -}}

@@ -94,7 +94,7 @@ Pod template of a batch container (CronJob/Job) running a modelfleet module with
       "extraVolumes" (list) "extraMounts" (list) "restartPolicy" "OnFailure")
 */}}
 {{- define "modelfleet.batchPod" -}}
-{{- $ctx := .ctx }}
+{{- $ctx := .ctx -}}
 metadata:
   labels:
     {{- include "modelfleet.componentLabels" (dict "ctx" $ctx "component" .component) | nindent 4 }}
