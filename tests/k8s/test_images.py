@@ -272,7 +272,7 @@ def test_image_venv_starts_and_answers_healthz(
         )
     proc = ManagedProcess(service, process, f"http://127.0.0.1:{port}", log_path)
     try:
-        wait_until_ready(proc, "/healthz", timeout=90)
+        wait_until_ready(proc, "/healthz", timeout=240)  # cold imports on a busy CI machine
         response = httpx.get(f"{proc.url}/healthz", timeout=5)
         assert response.status_code == 200
     finally:
