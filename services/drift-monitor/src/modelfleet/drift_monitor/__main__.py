@@ -14,6 +14,7 @@ import argparse
 import sys
 
 import orjson
+from sqlalchemy.exc import DBAPIError
 
 from modelfleet.common.logging import configure_logging
 from modelfleet.drift_monitor.config import DriftSettings
@@ -63,10 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.last is not None
         else WindowSpec(hours=args.window_hours or settings.window_hours)
     )
-    if args.all_served:
-        reports = monitor.run_all_served(spec)
-    else:
-        reports = [monitor.run(args.model, args.version, spec)]
+    try:
+        if args.all_served:
+            reports = monitor.run_all_served(spec)
+        else:
+            reports = [monitor.run(args.model, args.version, spec)]
+    except DBAPIError as exc:
+        sys.stderr.write(f"database unavailable or not migrated: {exc.orig}\n")
+        return 2
     for report in reports:
         body = DriftRunOut.model_validate(report).model_dump(mode="json")
         sys.stdout.write(orjson.dumps(body).decode() + "\n")

@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-from fastapi import APIRouter, Depends, FastAPI, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from prometheus_client import CollectorRegistry
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from modelfleet.common.api import HttpMetrics, bearer_auth, health_router, install_error_handlers
 from modelfleet.common.db.engine import session_scope
@@ -50,6 +51,12 @@ def create_app(settings: DriftSettings, monitor: DriftMonitor) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        detail = f"database unavailable or not migrated: {str(exc.orig).splitlines()[0]}"
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+
     registry = CollectorRegistry()
     registry.register(DriftCollector(monitor.sessions))
     HttpMetrics(registry, SERVICE).install(app)
