@@ -90,6 +90,7 @@ async def test_rbac_refusal_is_a_clear_error(
     assert "ServiceAccount needs a Role allowing 'list' on 'services'" in caught.value.detail
 
 
+@pytest.mark.integration
 @pytest.mark.asyncio
 async def test_cronjob_command_reports_rbac_refusal_from_kubeconfig(
     cluster: tuple[kmock.KubernetesEmulator, str], tmp_path: Path

@@ -6,6 +6,13 @@ import argparse
 import sys
 
 import orjson
+import uvicorn
+
+from modelfleet.collector.app import create_app
+from modelfleet.collector.config import CollectorSettings
+from modelfleet.common.db.engine import make_engine
+from modelfleet.common.errors import ModelfleetError
+from modelfleet.common.logging import configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,28 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--discover", choices=["k8s", "local"], help="find model-servers")
     args = parser.parse_args(argv)
 
-    from modelfleet.collector.config import CollectorSettings
-    from modelfleet.common.logging import configure_logging
-
     settings = CollectorSettings()
     configure_logging(settings.log_level, settings.log_json)
     if args.command == "evaluate":
         return _evaluate(settings, args)
-    import uvicorn
-
-    from modelfleet.collector.app import create_app
-
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
     return 0
 
 
-def _evaluate(settings: object, args: argparse.Namespace) -> int:
-    from modelfleet.collector.config import CollectorSettings
+def _evaluate(settings: CollectorSettings, args: argparse.Namespace) -> int:
+    # Imported here: the HTTP service does not need pandas and scikit-learn at start.
     from modelfleet.collector.evaluation.job import run_evaluations
-    from modelfleet.common.db.engine import make_engine
-    from modelfleet.common.errors import ModelfleetError
 
-    assert isinstance(settings, CollectorSettings)
     engine = make_engine(settings.resolved_database_url())
     try:
         outcomes = run_evaluations(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CollectorRegistry
@@ -23,10 +26,18 @@ def create_app(
     """The collector's FastAPI app; ``engine`` defaults to one built from the settings."""
     if engine is None:
         engine = make_engine(settings.resolved_database_url(), pool_size=settings.db_pool_size)
+    database = engine
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
     app = FastAPI(
         title="modelfleet prediction collector",
         version="0.1.0",
         description="Store of record for predictions and labels; golden-set evaluations.",
+        lifespan=lifespan,
     )
     install_error_handlers(app)
     registry = CollectorRegistry()
@@ -46,9 +57,5 @@ def create_app(
     app.include_router(health_router(registry, readiness))
     app.include_router(ingest_router(engine, settings))
     app.include_router(evaluations_router(engine, settings, api_client_factory))
-
-    @app.on_event("shutdown")
-    def _dispose() -> None:
-        engine.dispose()
 
     return app
