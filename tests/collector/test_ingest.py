@@ -166,3 +166,25 @@ def test_postgres_writer_survives_refused_batches_and_inner_duplicates(pg_clean:
     assert writer.write(_parsed(prediction_logs(5, request_id="dup"))) == 1
     engine.dispose()
     assert _count(pg_clean) == 5
+
+
+def test_sqlite_claims_work_for_the_one_machine_default(tmp_path: Path) -> None:
+    from modelfleet.collector.evaluation import claims
+
+    url = f"sqlite:///{tmp_path / 'one-machine.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    key = {
+        "model": "m",
+        "version": "1",
+        "golden_name": "g",
+        "golden_digest": "d",
+        "target_url": "http://x",
+    }
+    first = claims.claim(engine, owner="a", stale_seconds=60, **key)
+    assert isinstance(first, claims.Claim) and not first.taken_over
+    assert isinstance(claims.claim(engine, owner="b", stale_seconds=60, **key), claims.Busy)
+    claims.finish(engine, first.evaluation_id, "a", claims.FAILED, error="boom")
+    retry = claims.claim(engine, owner="b", stale_seconds=60, **key)
+    assert isinstance(retry, claims.Claim) and retry.taken_over and retry.attempts == 2
+    engine.dispose()
