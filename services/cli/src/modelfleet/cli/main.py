@@ -11,6 +11,7 @@ from modelfleet.cli import promote as promote_cli
 from modelfleet.cli import train as train_cli
 from modelfleet.cli.demo.commands import demo
 from modelfleet.cli.fleet import commands as fleet
+from modelfleet.cli.predict import predict_batch
 
 app = typer.Typer(
     name="modelfleet",
@@ -36,6 +37,7 @@ for _fleet_command in (
 ):
     app.command()(_fleet_command)
 app.command()(demo)
+app.command("predict-batch")(predict_batch)
 
 if __name__ == "__main__":
     app()

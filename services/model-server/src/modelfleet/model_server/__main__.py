@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import os
 import sys
+from pathlib import Path
 
+import orjson
+
+from modelfleet.common.errors import ModelfleetError
 from modelfleet.common.logging import configure_logging
+from modelfleet.model_server.batch import run
 from modelfleet.model_server.config import ModelServerSettings
+
+logger = logging.getLogger("modelfleet.model_server")
 
 
 def serve(settings: ModelServerSettings) -> None:
@@ -30,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m modelfleet.model_server")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the HTTP server (the default)")
+    batch = sub.add_parser("batch", help="score a CSV/parquet file into a parquet file")
+    batch.add_argument("--input", required=True, type=Path, help="CSV or parquet file to score")
+    batch.add_argument("--output", required=True, type=Path, help="parquet file to write")
+    batch.add_argument("--chunk-rows", type=int, default=50_000, help="rows per model call")
     args = parser.parse_args(argv)
     try:
         settings = ModelServerSettings()
@@ -37,8 +51,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_json)
-    if args.command in (None, "serve"):
-        serve(settings)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no bars in JSON logs
+    if args.command == "batch":
+        if not args.input.is_file():
+            logger.error("input file %s does not exist", args.input)
+            return 2
+        try:
+            summary = asyncio.run(run(settings, args.input, args.output, args.chunk_rows))
+        except ModelfleetError as exc:
+            logger.error("batch scoring failed: %s", exc.detail)
+            return 2
+        sys.stdout.write(orjson.dumps(summary).decode() + "\n")
+        return 0 if summary["scored"] else 1
+    serve(settings)
     return 0
 
 

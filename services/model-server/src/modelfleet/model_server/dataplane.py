@@ -17,6 +17,9 @@ from modelfleet.model_server.metrics import ServerMetrics
 from modelfleet.model_server.runtime import LoadedModel, Prediction
 from modelfleet.model_server.schema import Batch
 
+MAX_ENTITY_ID = 200
+"""Longest entity id the ``predictions`` table (``wire.PredictionLog``) accepts."""
+
 
 @dataclass
 class Scored:
@@ -118,4 +121,8 @@ def _entity_ids(entity_ids: Any, rows: int) -> list[str] | None:
         raise BadRequestError(
             f"entity_ids has {len(entity_ids)} values for {rows} records; give one per record"
         )
-    return [str(e) for e in entity_ids]
+    ids = [str(e) for e in entity_ids]
+    too_long = next((i for i, e in enumerate(ids) if len(e) > MAX_ENTITY_ID), None)
+    if too_long is not None:
+        raise BadRequestError(f"entity_ids[{too_long}] is longer than {MAX_ENTITY_ID} characters")
+    return ids

@@ -105,8 +105,10 @@ def load(
     client = MlflowClient(tracking_uri)
     info = version_info(client, ref)
     with tempfile.TemporaryDirectory(prefix="modelfleet-model-") as tmp:
+        # the concrete location through this client: a ``models:/`` URI would be resolved
+        # against MLflow's process-wide default registry instead of ``tracking_uri``
         local = mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{info.name}/{info.version}",
+            artifact_uri=client.get_model_version_download_uri(info.name, info.version),
             dst_path=tmp,
             tracking_uri=tracking_uri,
         )

@@ -90,8 +90,13 @@ class InputSchema:
                     f"(expected: {', '.join(self.names)})"
                 )
 
-    def from_records(self, records: Any, *, coerce: bool = False, first_line: int = 0) -> Batch:
-        """Validate a list of row objects; ``coerce`` parses numbers given as text (CSV, forms)."""
+    def from_records(
+        self, records: Any, *, coerce: bool = False, first_line: int = 0, unit: str = "row"
+    ) -> Batch:
+        """Validate a list of row objects; ``coerce`` parses numbers given as text (CSV, forms).
+
+        Problems name the row as ``{unit} {index + first_line}`` (e.g. ``line 7`` of a file).
+        """
         if not isinstance(records, list):
             raise BadRequestError("records must be a list of objects (one per row)")
         self._check_size(len(records))
@@ -99,12 +104,12 @@ class InputSchema:
         known = self._known
         for index, record in enumerate(records):
             if not isinstance(record, dict):
-                raise BadRequestError(f"row {index + first_line}: expected an object of columns")
+                raise BadRequestError(f"{unit} {index + first_line}: expected an object of columns")
             if record.keys() != known:
-                self._check_names(record, f"row {index + first_line}: ")
+                self._check_names(record, f"{unit} {index + first_line}: ")
             for name in self.names:
                 values[name].append(record.get(name))
-        return self._checked(values, len(records), coerce, first_line)
+        return self._checked(values, len(records), coerce, first_line, unit)
 
     def from_columns(self, columns: Any, *, coerce: bool = False) -> Batch:
         """Validate ``{column: [values…]}`` (all lists of the same length)."""
@@ -123,10 +128,10 @@ class InputSchema:
         values = {
             name: list(columns[name]) if name in columns else [None] * n for name in self.names
         }
-        return self._checked(values, n, coerce, 0)
+        return self._checked(values, n, coerce, 0, "row")
 
     def _checked(
-        self, values: dict[str, list[Any]], n: int, coerce: bool, first_line: int
+        self, values: dict[str, list[Any]], n: int, coerce: bool, first_line: int, unit: str
     ) -> Batch:
         for name in self.names:
             column = values[name]
@@ -135,7 +140,7 @@ class InputSchema:
                     kind = type(value)
                     if kind is float or kind is int or value is None:
                         continue
-                    column[i] = _number(name, value, i + first_line, coerce)
+                    column[i] = _number(name, value, f"{unit} {i + first_line}", coerce)
             else:
                 for i, value in enumerate(column):
                     if type(value) is str or value is None:
@@ -144,13 +149,13 @@ class InputSchema:
                         column[i] = str(value)
                         continue
                     raise BadRequestError(
-                        f"row {i + first_line}, column {name!r}: expected a string, "
+                        f"{unit} {i + first_line}, column {name!r}: expected a string, "
                         f"got {type(value).__name__} {value!r}"
                     )
         return Batch(values, n)
 
 
-def _number(name: str, value: Any, row: int, coerce: bool) -> float | None:
+def _number(name: str, value: Any, where: str, coerce: bool) -> float | None:
     if isinstance(value, str) and coerce:
         text = value.strip()
         if text == "":
@@ -162,5 +167,5 @@ def _number(name: str, value: Any, row: int, coerce: bool) -> float | None:
     elif isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     raise BadRequestError(
-        f"row {row}, column {name!r}: expected a number, got {type(value).__name__} {value!r}"
+        f"{where}, column {name!r}: expected a number, got {type(value).__name__} {value!r}"
     )

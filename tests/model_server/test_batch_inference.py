@@ -1,0 +1,87 @@
+"""``python -m modelfleet.model_server batch``: a file in, predictions next to the rows out."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+import pytest
+
+from modelfleet.common.processes import free_port
+from tests.model_server.conftest import server_env
+from tests.model_server.test_logging import received
+
+pytestmark = pytest.mark.integration
+RECEIVER = Path(__file__).with_name("receiver.py")
+
+
+def test_batch_scores_a_csv_and_reports_the_bad_row(
+    registered_model: dict[str, str],
+    gaming_training_csv: Path,
+    reference_pipeline: Any,
+    tmp_path: Path,
+) -> None:
+    frame = pd.read_csv(gaming_training_csv).head(250)
+    text = frame.to_csv(index=False).splitlines()
+    bad_line = 101  # line 1 is the header
+    cells = text[bad_line - 1].split(",")
+    cells[list(frame.columns).index("SessionsPerWeek")] = "lots"
+    text[bad_line - 1] = ",".join(cells)
+    source = tmp_path / "day.csv"
+    source.write_text("\n".join(text) + "\n")
+    target = tmp_path / "out" / "predictions.parquet"
+
+    from modelfleet.common.processes import start_process, wait_until_ready
+
+    port, received_path = free_port(), tmp_path / "received.jsonl"
+    receiver = start_process(
+        "receiver",
+        [sys.executable, str(RECEIVER), str(port), str(received_path)],
+        url=f"http://127.0.0.1:{port}",
+        log_path=tmp_path / "receiver.log",
+    )
+    try:
+        wait_until_ready(receiver, "/healthz", timeout=60)
+        env = server_env(
+            registered_model,
+            0,
+            tmp_path / "state",
+            MODELFLEET_COLLECTOR_URL=receiver.url,
+            MODELFLEET_LOG_BATCH_SIZE="100",
+        )
+        result = subprocess.run(
+            [
+                *(sys.executable, "-m", "modelfleet.model_server", "batch"),
+                *("--input", str(source), "--output", str(target), "--chunk-rows", "64"),
+            ],
+            env=env,
+            capture_output=True,
+            timeout=300,
+        )
+        logs = received(received_path)
+    finally:
+        receiver.stop()
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    summary = orjson.loads(result.stdout.splitlines()[-1])
+    assert (summary["rows"], summary["scored"], summary["bad_rows"]) == (250, 249, 1)
+    assert (
+        f"line {bad_line}" in result.stderr.decode() and "SessionsPerWeek" in result.stderr.decode()
+    )
+    errors = pd.read_csv(target.with_suffix(".errors.csv"))
+    assert errors["line"].tolist() == [bad_line] and "'lots'" in errors["problem"][0]
+
+    scored = pd.read_parquet(target)
+    good = frame.drop(index=bad_line - 2).reset_index(drop=True)
+    assert scored["PlayerID"].astype(int).tolist() == good["PlayerID"].tolist()
+    features = good.drop(columns=["PlayerID", "EngagementLevel"])
+    assert scored["prediction"].tolist() == [str(p) for p in reference_pipeline.predict(features)]
+    proba = reference_pipeline.predict_proba(features)
+    for j, cls in enumerate(reference_pipeline.classes_):
+        assert scored[f"proba_{cls}"].tolist() == proba[:, j].tolist()
+
+    assert len(logs) == 249 and {log["source"] for log in logs} == {"batch"}
+    assert [log["entity_id"] for log in logs] == [str(p) for p in good["PlayerID"]]

@@ -1,0 +1,130 @@
+"""Adaptive batching: requests coalesce, results equal unbatched ones, errors stay local."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from modelfleet.common.errors import BadRequestError
+from modelfleet.model_server.batching import Batcher
+from modelfleet.model_server.runtime import Prediction
+from modelfleet.model_server.schema import Batch, Column, InputSchema
+from tests.model_server.conftest import StartServer, records
+
+
+async def _burst(url: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        return await asyncio.gather(*(client.post("/v1/predict", json=b) for b in bodies))
+
+
+def _batches_and_rows(url: str) -> tuple[float, float]:
+    text = httpx.get(url + "/metrics").text
+    count = re.search(r"^modelfleet_batch_rows_count ([0-9.e+]+)$", text, re.M)
+    total = re.search(r"^modelfleet_batch_rows_sum ([0-9.e+]+)$", text, re.M)
+    assert count and total
+    return float(count.group(1)), float(total.group(1))
+
+
+@pytest.mark.integration
+def test_batched_equals_unbatched_and_a_bad_request_fails_alone(
+    registered_model: dict[str, str],
+    start_server: StartServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    gaming_rows: pd.DataFrame,
+) -> None:
+    batched = start_server(
+        registered_model,
+        state_dir=tmp_path_factory.mktemp("batched"),
+        MODELFLEET_MAX_BATCH_WAIT_MS="25",
+        MODELFLEET_MAX_BATCH_SIZE="64",
+    )
+    plain = start_server(
+        registered_model, state_dir=tmp_path_factory.mktemp("plain"), MODELFLEET_BATCHING="false"
+    )
+    sample = gaming_rows.sample(60, random_state=5).reset_index(drop=True)
+    rows = records(sample)
+    bodies = [{"records": rows[i : i + 1 + i % 3]} for i in range(0, 48)]
+    bad_at = 17
+    bodies[bad_at] = {"records": [{**rows[0], "Age": "forty"}, rows[1]]}
+
+    before = _batches_and_rows(batched.url)
+    got = asyncio.run(_burst(batched.url, bodies))
+    after = _batches_and_rows(batched.url)
+    want = asyncio.run(_burst(plain.url, bodies))
+
+    assert got[bad_at].status_code == 422 and "'Age'" in got[bad_at].json()["detail"]
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        if i == bad_at:
+            continue
+        assert g.status_code == 200, g.text
+        left, right = g.json()["predictions"], w.json()["predictions"]
+        assert [p["prediction"] for p in left] == [p["prediction"] for p in right]
+        assert [p["probabilities"] for p in left] == [p["probabilities"] for p in right]
+        assert len(left) == len(bodies[i]["records"])
+    batches, batch_rows = after[0] - before[0], after[1] - before[1]
+    good_rows = sum(len(b["records"]) for i, b in enumerate(bodies) if i != bad_at)
+    assert batch_rows == good_rows
+    assert batches < len(bodies) / 2, f"{batches} model calls for {len(bodies)} requests"
+
+
+def _schema() -> InputSchema:
+    return InputSchema([Column("x", "double")])
+
+
+def test_a_failing_request_inside_a_batch_does_not_fail_the_others() -> None:
+    """When the coalesced call fails, each request is retried alone and only the culprit fails."""
+    calls: list[int] = []
+
+    def predict(batch: Batch) -> Prediction:
+        calls.append(batch.size)
+        values = batch.values["x"]
+        if -1.0 in values:
+            raise BadRequestError("x = -1 is not allowed by this model")
+        proba = np.array([[v, 1 - v] for v in values])
+        return Prediction(["a" if v > 0.5 else "b" for v in values], proba)
+
+    async def scenario() -> list[Prediction | BaseException]:
+        batcher = Batcher(predict, max_batch_size=100, max_wait=0.05)
+        batcher.start()
+        schema = _schema()
+        inputs = [[0.9], [0.1, 0.2], [-1.0], [0.7]]
+        try:
+            return await asyncio.gather(
+                *(batcher.submit(schema.from_records([{"x": v} for v in xs])) for xs in inputs),
+                return_exceptions=True,
+            )
+        finally:
+            await batcher.stop()
+
+    results = asyncio.run(scenario())
+    assert calls[0] == 5  # all four requests went into one call first
+    assert isinstance(results[2], BadRequestError)
+    ok = [r for r in results if isinstance(r, Prediction)]
+    assert [r.labels for r in ok] == [["a"], ["b", "b"], ["a"]]
+    np.testing.assert_array_equal(ok[1].probabilities, [[0.1, 0.9], [0.2, 0.8]])
+
+
+def test_max_batch_size_splits_the_queue() -> None:
+    sizes: list[int] = []
+
+    def predict(batch: Batch) -> Prediction:
+        sizes.append(batch.size)
+        return Prediction(["a"] * batch.size, np.zeros((batch.size, 1)))
+
+    async def scenario() -> None:
+        batcher = Batcher(predict, max_batch_size=4, max_wait=0.05)
+        batcher.start()
+        schema = _schema()
+        await asyncio.gather(
+            *(batcher.submit(schema.from_records([{"x": 1.0}])) for _ in range(10))
+        )
+        await batcher.stop()
+
+    asyncio.run(scenario())
+    assert sum(sizes) == 10 and max(sizes) <= 4 and len(sizes) >= 3
