@@ -1,0 +1,108 @@
+"""The whole retraining path against a real trainer process and a real MLflow registry."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from mlflow import MlflowClient
+
+from modelfleet.common import model_contract as contract
+from modelfleet.common.datasets.synthetic import DriftSpec
+from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from tests.drift_monitor.conftest import (
+    AUTH,
+    TOKEN,
+    TrafficWriter,
+    monitor_env,
+    run_drift,
+    start_monitor,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def trainer(
+    pg_clean: str, registered_model: dict[str, str], tmp_path: Path
+) -> Iterator[ManagedProcess]:
+    """``python -m modelfleet.trainer`` with its production environment variables."""
+    port = free_port()
+    proc = start_process(
+        "trainer",
+        [sys.executable, "-m", "modelfleet.trainer"],
+        url=f"http://127.0.0.1:{port}",
+        log_path=tmp_path / "trainer.log",
+        env={
+            "MODELFLEET_DATABASE_URL": pg_clean,
+            "MLFLOW_TRACKING_URI": registered_model["tracking_uri"],
+            "MODELFLEET_API_TOKEN": TOKEN,
+            "MODELFLEET_STATE_DIR": str(tmp_path / "trainer-state"),
+            "MODELFLEET_DATA_DIR": str(tmp_path / "trainer-data"),
+            "MODELFLEET_PORT": str(port),
+            "MODELFLEET_WORKER_POLL_SECONDS": "0.5",
+            "MODELFLEET_THREADS": "1",
+        },
+        cwd=tmp_path,
+    )
+    try:
+        wait_until_ready(proc, timeout=120)
+        yield proc
+    finally:
+        proc.stop()
+
+
+def wait_for_job(trainer: ManagedProcess, job_id: str, timeout: float = 300) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = httpx.get(f"{trainer.url}/v1/jobs/{job_id}", headers=AUTH, timeout=10).json()
+        if job["status"] in ("succeeded", "failed"):
+            return dict(job)
+        time.sleep(1)
+    raise TimeoutError(f"job {job_id} not finished after {timeout}s:\n{trainer.log_tail()}")
+
+
+def test_drift_retrains_through_the_trainer_into_a_new_candidate(
+    trainer: ManagedProcess,
+    write_traffic: TrafficWriter,
+    registered_model: dict[str, str],
+    pg_clean: str,
+    tmp_path: Path,
+) -> None:
+    name, version = registered_model["name"], registered_model["version"]
+    write_traffic(1200, seed=21, drift=DriftSpec.key_columns(), labelled=True)
+    monitor = start_monitor(
+        monitor_env(
+            pg_clean,
+            registered_model["tracking_uri"],
+            tmp_path / "monitor-state",
+            MODELFLEET_TRAINER_URL=trainer.url,
+        ),
+        tmp_path,
+    )
+    try:
+        run = run_drift(monitor.url, {"model": name, "version": version})
+    finally:
+        monitor.stop()
+
+    assert run["decision"] == "retrain", run["reason"]
+    [request] = run["retrain_requests"]
+    assert request["status"] == "submitted", request["error"]
+    job = wait_for_job(trainer, request["trainer_job_id"])
+    assert job["status"] == "succeeded", job["error"]
+
+    dataset = httpx.get(f"{trainer.url}/v1/datasets/{request['training_data']}").json()
+    assert dataset["rows"] == run["reference_rows"] + 1200  # reference + labelled traffic
+    assert dataset["target"] == "EngagementLevel"
+    assert dataset["tags"]["drift_report"] == str(run["id"])
+    client = MlflowClient(registered_model["tracking_uri"])
+    new = client.get_model_version(name, str(job["model_version"]))
+    assert int(new.version) > int(version)
+    assert new.tags.get(contract.TAG_CANDIDATE) == "true"
+    assert not new.aliases  # a candidate: the monitor never promotes
+    trained_on = client.get_run(new.run_id).data.tags[contract.TAG_DATASET_NAME]
+    assert trained_on == request["training_data"]
