@@ -601,3 +601,38 @@ def test_notes_tell_how_to_reach_each_service(helm: str) -> None:
 def test_pod_spec_helper_covers_every_workload(everything_manifests: list[Manifest]) -> None:
     kinds = {m["kind"] for m in everything_manifests if pod_spec(m) is not None}
     assert kinds == {"Deployment", "StatefulSet", "CronJob", "Job", "Pod"}
+
+
+def test_everything_optional_off_still_renders_valid_manifests(
+    render: Renderer, tmp_path: Path
+) -> None:
+    manifests = render(
+        set_values=[
+            "postgresql.enabled=false",
+            "externalDatabase.existingSecret=pg-urls",
+            "auth.existingSecret=token",
+            "networkPolicy.enabled=false",
+            "rbac.create=false",
+            "serviceAccount.create=false",
+            "migrations.enabled=false",
+            "collector.evaluation.enabled=false",
+            "driftMonitor.cronjob.enabled=false",
+            "trainer.persistence.enabled=false",
+            "tests.enabled=false",
+        ]
+    )
+    kinds = {m["kind"] for m in manifests}
+    assert kinds == {"ConfigMap", "Deployment", "Service", "PersistentVolumeClaim"}
+    components = {
+        m["metadata"]["labels"]["app.kubernetes.io/component"]
+        for m in by_kind(manifests, "Deployment")
+    }
+    assert components == {"mlflow", "trainer", "collector", "drift-monitor"}
+    for _, spec in workloads(manifests):
+        assert spec["serviceAccountName"] == "default"
+    rendered = tmp_path / "minimal.yaml"
+    rendered.write_text("".join(f"---\n{json.dumps(m)}\n" for m in manifests))
+    result = run(
+        [find_tool("kubernetes-validate"), "-k", "1.30.0", "--strict", str(rendered)], check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
