@@ -164,13 +164,13 @@ def test_queued_and_interrupted_jobs_survive_a_restart(
     assert {done_queued["model_version"], done_interrupted["model_version"]} == {"1", "2"}
 
 
-def test_unknown_job_is_404(trainer: TrainerService) -> None:
+def test_mutating_endpoints_need_the_token_and_unknown_jobs_are_404(
+    trainer: TrainerService, tiny_gaming_csv: Path
+) -> None:
     response = trainer.client.get("/v1/jobs/does-not-exist")
     assert response.status_code == 404
     assert "does-not-exist" in response.json()["detail"]
-
-
-def test_mutating_endpoints_need_the_token(trainer: TrainerService, tiny_gaming_csv: Path) -> None:
+    assert trainer.client.get("/v1/jobs", params={"status": "done"}).status_code == 422
     anonymous = httpx.Client(base_url=trainer.url, timeout=10)
     wrong = httpx.Client(base_url=trainer.url, headers={"Authorization": "Bearer nope"}, timeout=10)
     for client in (anonymous, wrong):

@@ -65,6 +65,14 @@ def test_evaluations_rank_versions_refuse_ties_and_regressions(
     trainer: TrainerService, mlflow_client: MlflowClient, model_name: str, pg_clean: str
 ) -> None:
     # MLflow test metrics say the opposite of the evaluations: the evaluations must win.
+    unknown_model = trainer.client.post("/v1/promotions", json={"model_name": model_name})
+    assert unknown_model.status_code == 404
+    assert model_name in unknown_model.json()["detail"]
+    for field, value in (("metric", "vibes"), ("tolerance", 3)):
+        bad = trainer.client.post("/v1/promotions", json={"model_name": model_name, field: value})
+        assert bad.status_code == 422
+        assert field in bad.json()["detail"]
+
     versions = [_version_without_training(mlflow_client, model_name, f1) for f1 in (0.9, 0.5, 0.4)]
     engine = create_engine(pg_clean)
     with Session(engine) as session, session.begin():
@@ -185,19 +193,3 @@ def test_test_metrics_guard_a_model_that_lost_a_class_unless_forced(
     tags = mlflow_client.get_model_version(model_name, partial.version).tags
     assert "FORCED" in tags[contract.TAG_PROMOTION_REASON]
     assert "Medium" in tags[contract.TAG_PROMOTION_REASON]
-
-
-def test_promotion_input_errors(trainer: TrainerService, model_name: str) -> None:
-    unknown_model = trainer.client.post("/v1/promotions", json={"model_name": model_name})
-    assert unknown_model.status_code == 404
-    assert model_name in unknown_model.json()["detail"]
-    bad_metric = trainer.client.post(
-        "/v1/promotions", json={"model_name": model_name, "metric": "vibes"}
-    )
-    assert bad_metric.status_code == 422
-    assert "metric" in bad_metric.json()["detail"]
-    bad_tolerance = trainer.client.post(
-        "/v1/promotions", json={"model_name": model_name, "tolerance": 3}
-    )
-    assert bad_tolerance.status_code == 422
-    assert "tolerance" in bad_tolerance.json()["detail"]

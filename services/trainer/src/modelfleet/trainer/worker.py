@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 
+from mlflow.exceptions import MlflowException
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,6 +85,8 @@ class TrainingWorker:
             result = run_training(request, self._settings, self._factory)
         except ModelfleetError as exc:
             self._record_failure(job_id, exc.detail)
+        except MlflowException as exc:
+            self._record_failure(job_id, f"MLflow failed: {str(exc).splitlines()[0]}")
         except Exception as exc:
             logger.exception("job %s crashed", job_id, extra={"job_id": job_id})
             self._record_failure(job_id, f"internal error: {type(exc).__name__}: {exc}")
