@@ -14,6 +14,7 @@ from .conftest import (
     Renderer,
     by_kind,
     find_tool,
+    load_manifests,
     pod_spec,
     run,
     workloads,
@@ -395,6 +396,7 @@ def test_external_database_comes_from_an_existing_secret(render: Renderer) -> No
         env["MLFLOW_BACKEND_STORE_URI"]["valueFrom"]["secretKeyRef"]["key"] == "mlflow-database-url"
     )
     (migrations,) = [m for m in by_kind(manifests, "Job") if "migrations" in m["metadata"]["name"]]
+    # an external database exists before the install: migrate before anything starts
     assert migrations["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
 
 
@@ -410,16 +412,41 @@ def test_existing_secrets_replace_generated_ones(everything_manifests: list[Mani
     assert refs == {"modelfleet-api-token", "modelfleet-postgresql", "modelfleet-s3"}
 
 
-def test_migrations_run_in_one_hook_job_with_the_packaged_alembic(
-    default_manifests: list[Manifest],
+def test_migrations_run_in_one_job_with_the_packaged_alembic(
+    helm: str, default_manifests: list[Manifest]
 ) -> None:
+    # First install with the chart's PostgreSQL: an ordinary Job, created with the database.
     (job,) = [m for m in by_kind(default_manifests, "Job") if "migrations" in m["metadata"]["name"]]
-    annotations = job["metadata"]["annotations"]
-    assert "pre-upgrade" in annotations["helm.sh/hook"]
-    assert int(annotations["helm.sh/hook-weight"]) < 0
-    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert job["metadata"]["name"] == "fleet-modelfleet-migrations-install"
+    assert "helm.sh/hook" not in job["metadata"].get("annotations", {})
+    spec = job["spec"]["template"]["spec"]
+    assert [c["name"] for c in spec["initContainers"]] == ["wait-for-postgresql"]
+    container = spec["containers"][0]
     assert "from modelfleet.common.db.migrate import upgrade" in " ".join(container["args"])
     assert "MODELFLEET_DATABASE_URL" in env_of(container)
+    # Every upgrade: a pre-upgrade hook, before any new pod starts.
+    upgrade = load_manifests(
+        run([helm, "template", "fleet", str(CHART), "-n", "modelfleet", "--is-upgrade"]).stdout
+    )
+    (hook,) = [m for m in by_kind(upgrade, "Job") if "migrations" in m["metadata"]["name"]]
+    assert hook["metadata"]["name"] == "fleet-modelfleet-migrations"
+    annotations = hook["metadata"]["annotations"]
+    assert "pre-upgrade" in annotations["helm.sh/hook"]
+    assert int(annotations["helm.sh/hook-weight"]) < 0
+
+
+def test_every_database_pod_waits_for_the_schema(manifests: list[Manifest]) -> None:
+    waiting = set()
+    for manifest, spec in workloads(manifests):
+        if "migrations" in manifest["metadata"]["name"]:
+            continue
+        if any("MODELFLEET_DATABASE_URL" in env_of(c) for c in spec["containers"]):
+            init = spec.get("initContainers", [])
+            assert [c["name"] for c in init] == ["wait-for-schema"], name_of(manifest)
+            assert init[0]["image"] == spec["containers"][0]["image"]
+            assert "current_revision" in " ".join(init[0]["args"])
+            waiting.add(manifest["metadata"]["labels"]["app.kubernetes.io/component"])
+    assert {"trainer", "collector", "drift-monitor", "evaluation", "drift-run"} <= waiting
 
 
 def test_mlflow_uses_postgresql_and_serves_artifacts(manifests: list[Manifest]) -> None:

@@ -253,11 +253,31 @@ def test_image_venv_starts_and_answers_healthz(
         MODELFLEET_COLLECTOR_URL="http://127.0.0.1:9",
         MODELFLEET_TRAINER_URL="http://127.0.0.1:9",
     )
-    # The database is migrated first, by the chart's migrations hook command run in this venv.
-    (hook,) = [m for m in render() if m["kind"] == "Job" and "migrations" in m["metadata"]["name"]]
-    migrate = hook["spec"]["template"]["spec"]["containers"][0]
-    assert migrate["command"][0] == "python"
-    run([str(venv / "bin" / "python"), *migrate["command"][1:], *migrate["args"]], env=env)
+    # The database is migrated first, by the chart's migrations Job command run in this venv,
+    # and the chart's wait-for-schema init container must then let the service start.
+    manifests = render()
+    (job,) = [m for m in manifests if m["kind"] == "Job" and "migrations" in m["metadata"]["name"]]
+    migrate = job["spec"]["template"]["spec"]["containers"][0]
+    wait = next(
+        c
+        for m in manifests
+        if m["kind"] == "Deployment"
+        for c in m["spec"]["template"]["spec"].get("initContainers", [])
+        if c["name"] == "wait-for-schema"
+    )
+    python = str(venv / "bin" / "python")
+    assert migrate["command"][0] == wait["command"][0] == "python"
+    if service == "collector":  # once: before the migration it keeps waiting
+        with pytest.raises(subprocess.TimeoutExpired) as waited:
+            subprocess.run(
+                [python, *wait["command"][1:], *wait["args"]],
+                env=env,
+                capture_output=True,
+                timeout=30,
+            )
+        assert b"waiting for" in (waited.value.stdout or b"")
+    run([python, *migrate["command"][1:], *migrate["args"]], env=env)
+    run([python, *wait["command"][1:], *wait["args"]], env=env, timeout=120)
 
     entry = runtime.entrypoint
     log_path = tmp_path / f"{service}.log"

@@ -59,6 +59,10 @@ spec:
       serviceAccountName: {{ .serviceAccountName }}
       automountServiceAccountToken: {{ .automountToken }}
       {{- include "modelfleet.podDefaults" $ctx | nindent 6 }}
+      {{- if and .database $ctx.Values.migrations.enabled }}
+      initContainers:
+        {{- include "modelfleet.waitForSchema" . | nindent 8 }}
+      {{- end }}
       containers:
         - name: {{ .component }}
           image: {{ include "modelfleet.image" (dict "ctx" $ctx "values" .values "service" .service) | quote }}
@@ -108,6 +112,10 @@ spec:
   serviceAccountName: {{ .serviceAccountName }}
   automountServiceAccountToken: {{ .automountToken }}
   {{- include "modelfleet.podDefaults" $ctx | nindent 2 }}
+  {{- if and .database $ctx.Values.migrations.enabled }}
+  initContainers:
+    {{- include "modelfleet.waitForSchema" . | nindent 4 }}
+  {{- end }}
   containers:
     - name: {{ .component }}
       image: {{ include "modelfleet.image" (dict "ctx" $ctx "values" .values "service" .service) | quote }}
