@@ -663,3 +663,31 @@ def test_everything_optional_off_still_renders_valid_manifests(
         [find_tool("kubernetes-validate"), "-k", "1.30.0", "--strict", str(rendered)], check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_drift_reports_written_by_the_cronjob_are_served_by_the_api(render: Renderer) -> None:
+    def volumes(manifests: list[Manifest], component: str) -> tuple[Manifest, Manifest]:
+        (manifest,) = [
+            m
+            for m in manifests
+            if m["kind"] in {"Deployment", "CronJob"}
+            and m["metadata"]["labels"]["app.kubernetes.io/component"] == component
+        ]
+        spec = pod_spec(manifest)
+        assert spec is not None
+        state = next(v for v in spec["volumes"] if v["name"] == "state")
+        return state, spec
+
+    manifests = render()
+    api_state, _ = volumes(manifests, "drift-monitor")
+    job_state, job_spec = volumes(manifests, "drift-run")
+    claim = api_state["persistentVolumeClaim"]["claimName"]
+    assert job_state == api_state and claim in {
+        m["metadata"]["name"] for m in by_kind(manifests, "PersistentVolumeClaim")
+    }
+    # ReadWriteOnce: the CronJob pods must land on the monitor's node
+    (term,) = job_spec["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == "drift-monitor"
+    rwx = render(set_values=["driftMonitor.persistence.accessModes={ReadWriteMany}"])
+    _, rwx_spec = volumes(rwx, "drift-run")
+    assert "affinity" not in rwx_spec

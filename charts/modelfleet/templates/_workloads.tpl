@@ -109,6 +109,10 @@ metadata:
     {{- include "modelfleet.configChecksum" $ctx | nindent 4 }}
 spec:
   restartPolicy: {{ .restartPolicy | default "OnFailure" }}
+  {{- with .affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   serviceAccountName: {{ .serviceAccountName }}
   automountServiceAccountToken: {{ .automountToken }}
   {{- include "modelfleet.podDefaults" $ctx | nindent 2 }}
@@ -145,7 +149,7 @@ spec:
         {{- toYaml . | nindent 8 }}
         {{- end }}
   volumes:
-    {{- include "modelfleet.volumes" (dict "ctx" $ctx "claim" "") | nindent 4 }}
+    {{- include "modelfleet.volumes" (dict "ctx" $ctx "claim" .claim) | nindent 4 }}
     {{- with .extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
