@@ -691,3 +691,18 @@ def test_drift_reports_written_by_the_cronjob_are_served_by_the_api(render: Rend
     rwx = render(set_values=["driftMonitor.persistence.accessModes={ReadWriteMany}"])
     _, rwx_spec = volumes(rwx, "drift-run")
     assert "affinity" not in rwx_spec
+
+
+def test_golden_files_are_mounted_where_the_collector_reads_them(
+    everything_manifests: list[Manifest],
+) -> None:
+    for manifest, spec in workloads(everything_manifests):
+        component = manifest["metadata"]["labels"]["app.kubernetes.io/component"]
+        if component not in {"collector", "evaluation"}:
+            continue
+        container = spec["containers"][0]
+        golden = env_of(container)["MODELFLEET_GOLDEN"]["value"]
+        mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+        assert golden.startswith("/golden/") and mounts["/golden"]["readOnly"] is True
+        volume = next(v for v in spec["volumes"] if v["name"] == mounts["/golden"]["name"])
+        assert volume["configMap"]["name"] == "online-gaming-golden"

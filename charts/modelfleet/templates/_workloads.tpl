@@ -86,8 +86,14 @@ spec:
             {{- toYaml .values.resources | nindent 12 }}
           volumeMounts:
             {{- include "modelfleet.volumeMounts" $ctx | nindent 12 }}
+            {{- with .extraMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
       volumes:
         {{- include "modelfleet.volumes" (dict "ctx" $ctx "claim" .claim) | nindent 8 }}
+        {{- with .extraVolumes }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
 {{- end }}
 
 {{/*
