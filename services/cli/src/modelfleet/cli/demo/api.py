@@ -105,8 +105,11 @@ class FleetApi:
             if time.monotonic() > deadline:
                 raise DemoError(f"drift run {run['id']} still running after {timeout:.0f}s")
             time.sleep(0.5)
-            run = dict(_json(self.drift.get(f"/v1/drift/runs/{run['id']}"), "drift run"))
+            run = self.drift_run_by_id(int(run["id"]))
         return run
+
+    def drift_run_by_id(self, run_id: int) -> dict[str, Any]:
+        return dict(_json(self.drift.get(f"/v1/drift/runs/{run_id}"), f"drift run {run_id}"))
 
     def close(self) -> None:
         for client in (self.trainer, self.collector, self.drift):

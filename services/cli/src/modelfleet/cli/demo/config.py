@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -36,12 +36,12 @@ class DemoConfig:
         return f"gaming-golden-{self.golden_rows}"
 
     @classmethod
-    def fast(cls, days: int | None = None) -> DemoConfig:
+    def fast(cls) -> DemoConfig:
         """A few thousand rows and four days: the loop in a couple of minutes."""
         return cls(
             train_rows=4_000,
             golden_rows=1_500,
-            days=days or 4,
+            days=4,
             rows_per_day=600,
             drift_from_day=2,
             label_delay_days=1,
@@ -54,6 +54,4 @@ class DemoConfig:
             return self
         if days < 2:
             raise ValueError("the demo needs at least 2 days (one before the drift, one after)")
-        return DemoConfig(
-            **{**self.__dict__, "days": days, "drift_from_day": max(1, days // 2)},
-        )
+        return replace(self, days=days, drift_from_day=max(1, days // 2))

@@ -20,18 +20,37 @@ def run_drift(ctx: DemoContext, facts: DayFacts) -> None:
     facts.decision = run.get("decision")
     facts.reason = run.get("reason")
     facts.key_columns_drifted = _drifted_key_columns(run.get("column_scores") or {})
-    for request in run.get("retrain_requests") or []:
-        if request.get("trainer_job_id"):
-            facts.retrain_job = request["trainer_job_id"]
+    _read_retraining(facts, run)
     if run.get("report_url"):
         ctx.report.latest_report_url = _absolute(ctx, run["report_url"])
     share = "—" if facts.drift_share is None else f"{facts.drift_share:.0%}"
     drifted = ", ".join(facts.key_columns_drifted) or "none"
     console.print(
-        f"  day {facts.day}: drift run {facts.run_id} [{facts.status}] drifted share {share}, "
+        f"  day {facts.day}: drift run {facts.run_id} ({facts.status}), drifted share {share}, "
         f"key columns drifted: {drifted} → [bold]{facts.decision}[/]"
         + (f" (trainer job {facts.retrain_job})" if facts.retrain_job else "")
+        + (f" [yellow](retraining {facts.retrain_status})[/]" if facts.retrain_status else "")
     )
+
+
+def _read_retraining(facts: DayFacts, run: dict[str, Any]) -> None:
+    for request in run.get("retrain_requests") or []:
+        if request.get("trainer_job_id"):
+            facts.retrain_job, facts.retrain_status = request["trainer_job_id"], None
+        else:
+            facts.retrain_status = f"{request['status']}: {request.get('error') or ''}".strip()
+
+
+def refresh_retraining(ctx: DemoContext, facts: DayFacts) -> None:
+    """A retraining the monitor could not submit at once (trainer busy, no labels yet) is
+    retried by its later runs; read the earlier run again to see whether it got a job."""
+    assert facts.run_id is not None
+    _read_retraining(facts, ctx.api.drift_run_by_id(facts.run_id))
+    if facts.retrain_job:
+        console.print(
+            f"  the retraining asked for by drift run {facts.run_id} (day {facts.day}) "
+            f"was submitted on a later try: trainer job {facts.retrain_job}"
+        )
 
 
 def _drifted_key_columns(scores: dict[str, Any]) -> list[str]:

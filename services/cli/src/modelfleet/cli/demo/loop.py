@@ -6,7 +6,7 @@ import pandas as pd
 
 from modelfleet.cli.console import console
 from modelfleet.cli.demo.context import DemoContext
-from modelfleet.cli.demo.drift import run_drift
+from modelfleet.cli.demo.drift import refresh_retraining, run_drift
 from modelfleet.cli.demo.evaluate import evaluate_and_promote
 from modelfleet.cli.demo.report import DayFacts
 from modelfleet.cli.demo.traffic import post_labels, send_day, stored_online, wait_stored
@@ -35,10 +35,15 @@ class TrafficLoop:
             drift_from_day=config.drift_from_day,
             drift=DriftSpec.key_columns(),
         )
+        waiting: list[DayFacts] = []
         for day, frame in batches:
             facts = self.day(day, frame)
-            if facts.retrain_job:
-                self.retrain(facts)
+            for earlier in waiting:
+                refresh_retraining(self.ctx, earlier)
+            waiting = [f for f in [*waiting, facts] if f.retrain_status and not f.retrain_job]
+            submitted = next((f for f in self.ctx.report.days if f.retrain_job), None)
+            if submitted is not None:
+                self.retrain(submitted)
                 return
         console.print("[yellow]no retraining was triggered within the simulated days[/]")
 

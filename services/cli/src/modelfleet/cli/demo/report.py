@@ -36,6 +36,8 @@ class DayFacts:
     decision: str | None = None
     reason: str | None = None
     retrain_job: str | None = None
+    retrain_status: str | None = None
+    """Status of a retraining the policy asked for but could not submit (e.g. no labels yet)."""
 
 
 @dataclass

@@ -60,7 +60,7 @@ def print_summary(report: DemoReport, settings: FleetSettings, model: str) -> No
                 "drifted share",
                 "key columns drifted",
                 "decision",
-                "retraining job",
+                "retraining",
             ],
             [
                 (
@@ -72,7 +72,7 @@ def print_summary(report: DemoReport, settings: FleetSettings, model: str) -> No
                     d.drift_share,
                     ", ".join(d.key_columns_drifted) or "none",
                     d.decision or d.status,
-                    d.retrain_job,
+                    d.retrain_job or d.retrain_status,
                 )
                 for d in report.days
             ],

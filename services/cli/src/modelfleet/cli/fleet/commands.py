@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from modelfleet.cli.console import console, fail, table
 from modelfleet.cli.fleet.spec import CORE_SERVICES, FleetSettings, deployment_name
 from modelfleet.cli.fleet.state import ProcessRecord, StateFileError
+from modelfleet.cli.fleet.status import fleet_status
 from modelfleet.cli.fleet.supervisor import FleetError, Supervisor, log_tail
 
 STATE_STYLE = {"running": "green", "crashed": "bold red", "stopped": "dim"}
@@ -103,7 +104,7 @@ def down() -> None:
 def status() -> None:
     """State, version and URL of every service; a crashed one with the tail of its log."""
     try:
-        statuses = supervisor().statuses()
+        statuses = fleet_status(supervisor())
     except StateFileError as exc:
         fail(str(exc))
     rows = []

@@ -10,12 +10,8 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Literal
 
 import httpx
 
@@ -32,28 +28,9 @@ from modelfleet.cli.fleet.state import FleetState, ProcessRecord, locked_state, 
 from modelfleet.common.errors import ModelfleetError
 from modelfleet.common.processes import start_process
 
-State = Literal["running", "crashed", "stopped"]
-PACKAGES = {
-    "mlflow": "mlflow",
-    "trainer": "modelfleet-trainer",
-    "collector": "modelfleet-collector",
-    "drift-monitor": "modelfleet-drift-monitor",
-}
-
 
 class FleetError(Exception):
     """Something the user can act on: a busy port, a crashed service, a missing fleet."""
-
-
-@dataclass
-class ServiceStatus:
-    """What ``status`` shows for one process."""
-
-    record: ProcessRecord
-    state: State
-    ready: bool
-    version: str | None
-    log_tail: str = ""
 
 
 def log_tail(path: str | Path, lines: int = 15) -> str:
@@ -80,11 +57,12 @@ def probe(url: str, path: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def _ready_path(record: ProcessRecord) -> str:
+def ready_path(record: ProcessRecord) -> str:
     return "/health" if record.name == "mlflow" else "/readyz"
 
 
-def _alive(record: ProcessRecord) -> bool:
+def is_running(record: ProcessRecord) -> bool:
+    """The recorded process is alive and is the one we started (not a reused pid)."""
     return record.pid is not None and procs.is_alive(record.pid, record.start_time)
 
 
@@ -120,7 +98,7 @@ class Supervisor:
 
     def _ensure_started(self, state: FleetState, spec: ServiceSpec) -> tuple[ProcessRecord, bool]:
         current = state.processes.get(spec.name)
-        if current is not None and _alive(current):
+        if current is not None and is_running(current):
             return current, False
         if not _port_free(self.settings.host, spec.port):
             raise FleetError(
@@ -161,12 +139,12 @@ class Supervisor:
         pending = {r.name: r for r in records}
         while pending:
             for name, record in list(pending.items()):
-                if not _alive(record):
+                if not is_running(record):
                     raise FleetError(
                         f"{name} exited during start-up; last lines of {record.log}:\n"
                         f"{log_tail(record.log)}"
                     )
-                if probe(record.url, _ready_path(record)):
+                if probe(record.url, ready_path(record)):
                     del pending[name]
                     on_ready(record)
             if not pending:
@@ -187,7 +165,7 @@ class Supervisor:
         name = deployment_name(model, ref)
         with locked_state(self.settings.state_file) as state:
             mlflow = state.processes.get("mlflow")
-            if mlflow is None or not _alive(mlflow):
+            if mlflow is None or not is_running(mlflow):
                 raise FleetError("the fleet is not running here; run `modelfleet up` first")
             _check_registered(self.settings.mlflow_url, model, ref)
             existing = state.processes.get(name)
@@ -228,37 +206,12 @@ class Supervisor:
         """Stop the record's process group; True when something was running."""
         if record.pid is None:
             return False
-        was_running = _alive(record) or bool(procs.group_members(record.pid))
+        was_running = is_running(record) or bool(procs.group_members(record.pid))
         if was_running:
             procs.stop_group(record.pid)
         record.pid = None
         record.start_time = None
         return was_running
-
-    # -- status -----------------------------------------------------------------------------
-
-    def statuses(self) -> list[ServiceStatus]:
-        """Every core service and recorded deployment, with live state and version."""
-        state = self.state()
-        records = {n: state.processes.get(n) or self._unstarted(n) for n in CORE_SERVICES}
-        records.update({r.name: r for r in state.model_servers()})
-        return [self._status(r) for r in records.values()]
-
-    def _unstarted(self, name: str) -> ProcessRecord:
-        spec = self.specs[name]
-        log = self.settings.logs_dir / f"{name}.log"
-        return ProcessRecord(name=name, kind="core", port=spec.port, url=spec.url, log=str(log))
-
-    def _status(self, record: ProcessRecord) -> ServiceStatus:
-        if record.pid is None:
-            return ServiceStatus(record, "stopped", False, _static_version(record))
-        if not _alive(record):
-            return ServiceStatus(
-                record, "crashed", False, _static_version(record), log_tail(record.log)
-            )
-        ready = probe(record.url, _ready_path(record))
-        version = _served_version(record) if ready else None
-        return ServiceStatus(record, "running", ready, version or _static_version(record))
 
 
 def _check_registered(tracking_uri: str, model: str, ref: str) -> None:
@@ -280,26 +233,3 @@ def _stop_order(record: ProcessRecord) -> int:
     if record.kind == "model-server":
         return 0
     return 2 if record.name == "mlflow" else 1
-
-
-def _static_version(record: ProcessRecord) -> str | None:
-    if record.kind == "model-server":
-        return record.version or (f"@{record.alias}" if record.alias else None)
-    try:
-        return package_version(PACKAGES[record.name])
-    except (KeyError, PackageNotFoundError):
-        return None
-
-
-def _served_version(record: ProcessRecord) -> str | None:
-    """The concrete version a running model-server reports (an alias resolves at start)."""
-    if record.kind != "model-server":
-        return None
-    try:
-        response = httpx.get(record.url + "/v1/model", timeout=1.0)
-        version = response.json().get("version") if response.status_code == 200 else None
-    except (httpx.HTTPError, ValueError):
-        return None
-    if version is None:
-        return None
-    return f"{version} (@{record.alias})" if record.alias else str(version)
