@@ -6,7 +6,7 @@ does, and splits the wall time into fitting (load, fit, metrics, importances), M
 (params, metrics, plots, dataset input, reference sample) and the model upload + registration.
 Prints one table; the issue's target is hgb < 30 s.
 
-    uv run python benchmarks/bench_trainer.py [--data PATH] [--models hgb,rf] [--threads N]
+    uv run python benchmarks/bench_trainer.py [--data PATH] [--models hgb,rf] [--threads 0,1]
 """
 
 from __future__ import annotations
@@ -97,7 +97,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--models", default=",".join(MODEL_TYPES))
-    parser.add_argument("--threads", type=int, default=None, help="OpenMP/BLAS thread cap")
+    parser.add_argument(
+        "--threads",
+        type=lambda text: [int(t) for t in text.split(",")],
+        default=[0],
+        help="OpenMP/BLAS thread caps to compare side by side, e.g. 0,1 (0: library default)",
+    )
     args = parser.parse_args()
     if not args.data.exists():
         print(f"data file not found: {args.data} (set MODELFLEET_DATASETS_DIR)", file=sys.stderr)
@@ -106,20 +111,25 @@ def main() -> int:
         server = _mlflow_server(Path(tmp))
         try:
             rows = []
-            with threadpool_limits(limits=args.threads):
-                # The first training in a process also pays one-off imports and first calls
-                # (plots, MLflow dataset and model code, experiment and model creation): shown
-                # as its own row so the per-model rows compare like with like.
-                warm = _time_one("logreg", args.data, server.url)
-                rows.append({**warm, "model": "logreg (first, cold)"})
-                for model_type in args.models.split(","):
-                    rows.append(_time_one(model_type, args.data, server.url))
-                    print(f"  {model_type}: {rows[-1]['total']:.1f}s", file=sys.stderr)
+            # The first training in a process also pays one-off imports and first calls
+            # (plots, MLflow dataset and model code, experiment and model creation): shown as
+            # its own row so the per-model rows compare like with like.
+            warm = _time_one("logreg", args.data, server.url)
+            rows.append({**warm, "model": "logreg (first, cold)", "threads": "-"})
+            for threads in args.threads:
+                with threadpool_limits(limits=threads or None):
+                    for model_type in args.models.split(","):
+                        row = _time_one(model_type, args.data, server.url)
+                        rows.append({**row, "threads": str(threads or "all")})
+                        print(
+                            f"  {model_type} threads={threads}: {row['total']:.1f}s",
+                            file=sys.stderr,
+                        )
         finally:
             server.stop()
     print(f"\ntrain + log + register, {args.data.name}, {os.cpu_count()} CPUs")
     print(
-        f"{'model':<22}{'fit s':>8}{'log s':>8}{'model+register s':>18}{'total s':>9}"
+        f"{'model':<22}{'threads':>8}{'fit s':>8}{'log s':>8}{'model+register s':>18}{'total s':>9}"
         f"{'f1_macro':>10}  target"
     )
     for row in rows:
@@ -130,7 +140,7 @@ def main() -> int:
             else f"< {target:.0f}s " + ("ok" if float(row["total"]) < target else "MISSED")
         )
         print(
-            f"{row['model']:<22}{row['fit']:>8.1f}{row['log']:>8.1f}{row['register']:>18.1f}"
+            f"{row['model']:<22}{row['threads']:>8}{row['fit']:>8.1f}{row['log']:>8.1f}{row['register']:>18.1f}"
             f"{row['total']:>9.1f}{row['f1_macro']:>10.3f}  {verdict}"
         )
     return 0
