@@ -53,10 +53,9 @@ def feature_columns(
             params[key] = name
             value = f"features->>%({key})s"
             if is_numeric:
-                value = (
-                    f"CASE WHEN jsonb_typeof(features->%({key})s) = 'number' "
-                    f"THEN ({value})::float8 END"
-                )
+                # Numbers travel as their JSON text and are parsed by pandas: a float8 cast on
+                # the server, printed back to text for COPY, costs three times the extraction.
+                value = f"CASE WHEN jsonb_typeof(features->%({key})s) = 'number' THEN {value} END"
         else:
             params[key] = '$."' + name.replace('"', '\\"') + '"'
             value = f"json_extract(features, %({key})s)"
@@ -75,7 +74,12 @@ def read_frame(
     from_where: str,
     params: Mapping[str, Any],
 ) -> pd.DataFrame:
-    """``SELECT <columns> <from_where>`` as a frame: numeric columns float64, others object."""
+    """``SELECT <columns> <from_where>`` as a frame: numeric columns float64, others category.
+
+    Text columns come back as pandas categoricals: a few distinct values over a million rows
+    take a fraction of the memory of Python strings, and Evidently's per-column statistics on
+    them run several times faster (same results).
+    """
     select = "SELECT " + ", ".join(c.expression for c in columns) + " " + from_where
     if is_postgres(engine):
         return _read_postgres(engine, select, params, columns)
@@ -83,7 +87,7 @@ def read_frame(
 
 
 def _dtypes(columns: Sequence[Column]) -> dict[Hashable, str]:
-    return {c.name: "float64" if c.numeric else "object" for c in columns}
+    return {c.name: "float64" if c.numeric else "category" for c in columns}
 
 
 def _read_postgres(
