@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level, settings.log_json)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no bars in JSON logs
+    # read by the OpenMP runtime when the model first loads it; also capped per thread later
+    os.environ.setdefault("OMP_NUM_THREADS", str(settings.inference_threads))
     if args.command == "batch":
         if not args.input.is_file():
             logger.error("input file %s does not exist", args.input)

@@ -25,7 +25,11 @@ from modelfleet.model_server.spool import Spool
 
 
 def limit_threads(threads: int) -> None:
-    """Cap OpenMP/BLAS threads for model calls made on this (the event loop's) thread."""
+    """Cap OpenMP/BLAS threads for model calls made on the calling thread.
+
+    Call it on the thread that predicts, after the model is loaded: threadpoolctl only reaches
+    libraries already loaded, and OpenMP keeps the setting per thread.
+    """
     threadpool_limits(limits=threads)
 
 
@@ -72,7 +76,6 @@ def create_app(settings: ModelServerSettings, *, loader: Loader | None = None) -
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        limit_threads(settings.inference_threads)
         if shipper is not None:
             shipper.start()
         if settings.batching:
@@ -88,6 +91,7 @@ def create_app(settings: ModelServerSettings, *, loader: Loader | None = None) -
                 loader or default_loader(settings),
                 settings.load_retry_seconds,
                 settings.load_retry_max,
+                on_loaded=lambda _model: limit_threads(settings.inference_threads),
             )
         )
         try:

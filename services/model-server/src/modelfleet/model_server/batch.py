@@ -186,8 +186,8 @@ async def run(
     """Load the configured version, score ``source`` into ``target``, ship the logs; a summary."""
     from modelfleet.model_server.app import default_loader, limit_threads, log_shipper
 
-    limit_threads(settings.inference_threads)
     model = await asyncio.to_thread(default_loader(settings))
+    limit_threads(settings.inference_threads)  # after loading, on the thread that predicts
     shipper = log_shipper(settings, ServerMetrics())
     if shipper is not None:
         shipper.start()

@@ -44,8 +44,9 @@ class ModelServerSettings(BaseServiceSettings):
     batching: bool = True
     """Coalesce concurrent requests into one model call."""
 
-    max_batch_size: int = Field(default=64, ge=1)
-    """Rows per model call when batching (a single request larger than this runs alone)."""
+    max_batch_size: int = Field(default=256, ge=1)
+    """Rows per model call when batching (a single request larger than this runs alone). Large,
+    because a tree ensemble's cost per call (hundreds of per-tree calls) dwarfs its cost per row."""
 
     max_batch_wait_ms: float = Field(default=0.0, ge=0.0)
     """How long a batch may wait for more requests once the model is idle. 0 = adaptive only:

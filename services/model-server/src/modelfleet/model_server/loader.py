@@ -37,8 +37,18 @@ class ModelHolder:
     async def readiness(self) -> str | None:
         return None if self.loaded is not None else self.reason
 
-    async def load_forever(self, loader: Loader, first_delay: float, max_delay: float) -> None:
-        """Call ``loader`` in a thread until it succeeds, doubling the delay after each failure."""
+    async def load_forever(
+        self,
+        loader: Loader,
+        first_delay: float,
+        max_delay: float,
+        on_loaded: Callable[[LoadedModel], None] | None = None,
+    ) -> None:
+        """Call ``loader`` in a thread until it succeeds, doubling the delay after each failure.
+
+        ``on_loaded`` runs on the event loop's thread (the one that predicts) before the model is
+        published, e.g. to cap the OpenMP threads the model's libraries have just loaded.
+        """
         delay = first_delay
         attempt = 1
         while self.loaded is None:
@@ -58,6 +68,8 @@ class ModelHolder:
                 delay = min(delay * 2, max_delay)
                 attempt += 1
                 continue
+            if on_loaded is not None:
+                on_loaded(model)
             self.loaded = model
             self.reason = ""
             logger.info(
