@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
-from modelfleet.common.wire import PredictionLogBatch
+from modelfleet.common.wire import SOURCE_HEADER, PredictionLogBatch
 from tests.model_server.conftest import StartServer, records
 
 pytestmark = pytest.mark.integration
@@ -94,9 +94,17 @@ def test_logs_arrive_with_everything_the_collector_needs(
         registered_model, state_dir=tmp_path / "state", **logging_env(port, tmp_path / "spool")
     )
     rows = records(gaming_rows.head(3))
+    golden = httpx.post(
+        server.url + "/v1/predict",
+        json={"records": records(gaming_rows.tail(4))},
+        headers={SOURCE_HEADER: "evaluation"},
+    )
+    assert golden.status_code == 200, golden.text
     request_id = predict(server, rows, 0)
-    wait_for(lambda: len(received(out)) == 3, 20, "three logged rows")
+    wait_for(lambda: len(received(out)) >= 3, 20, "three logged rows")
+    time.sleep(0.5)  # a wrongly shipped evaluation batch would have arrived by now
     logs = PredictionLogBatch.model_validate({"predictions": received(out)}).predictions
+    # Only the online request is logged: the collector stores golden-set answers itself.
     assert [(log.request_id, log.row_index) for log in logs] == [(request_id, i) for i in range(3)]
     assert [log.entity_id for log in logs] == ["player-0", "player-1", "player-2"]
     assert all(log.source == "online" and log.model_version == "1" for log in logs)

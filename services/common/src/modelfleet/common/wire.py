@@ -13,6 +13,10 @@ from pydantic import BaseModel, Field
 
 PredictionSource = Literal["online", "evaluation", "batch"]
 
+SOURCE_HEADER = "X-Modelfleet-Source"
+"""Request header a caller sets to ``evaluation`` so a model-server does not log its traffic as
+online: the collector stores golden-set predictions itself, tied to their evaluation."""
+
 
 class PredictionLog(BaseModel):
     """One predicted row, as stored in the ``predictions`` table."""

@@ -93,7 +93,9 @@ class DataPlane:
             source=source,
         )
         self._count(scored)
-        if self.sink is not None:
+        # The collector stores golden-set predictions itself, tied to their evaluation; shipping
+        # them again would count evaluation traffic as live traffic for drift and accuracy.
+        if self.sink is not None and source != "evaluation":
             self.sink.record(scored)
         return scored
 

@@ -9,13 +9,13 @@ import orjson
 from pydantic import ValidationError
 
 from modelfleet.common.http_client import RETRYABLE_STATUS, ServiceClient
-from modelfleet.common.wire import ModelInfo, PredictResponse
+from modelfleet.common.wire import SOURCE_HEADER, ModelInfo, PredictResponse
 
 _PREDICT_HEADERS = {
     "Content-Type": "application/json",
     # The collector stores these answers itself (source "evaluation"); the header tells a
     # model-server that ships prediction logs not to count them as online traffic.
-    "X-Modelfleet-Source": "evaluation",
+    SOURCE_HEADER: "evaluation",
 }
 
 

@@ -8,6 +8,7 @@ import orjson
 from fastapi import Request, Response
 
 from modelfleet.common.errors import BadRequestError, ModelfleetError
+from modelfleet.common.wire import SOURCE_HEADER, PredictionSource
 from modelfleet.model_server.dataplane import DataPlane
 
 
@@ -65,3 +66,8 @@ def json_response(content: Any, status_code: int = 200) -> Response:
         status_code=status_code,
         media_type="application/json",
     )
+
+
+def traffic_source(request: Request) -> PredictionSource:
+    """``evaluation`` when the caller says so in the source header, else ``online``."""
+    return "evaluation" if request.headers.get(SOURCE_HEADER) == "evaluation" else "online"

@@ -6,7 +6,12 @@ from fastapi import APIRouter, Request, Response
 
 from modelfleet.common.errors import BadRequestError
 from modelfleet.common.wire import ModelInfo, PredictRequest, PredictResponse
-from modelfleet.model_server.protocols.common import dataplane, json_response, read_json_object
+from modelfleet.model_server.protocols.common import (
+    dataplane,
+    json_response,
+    read_json_object,
+    traffic_source,
+)
 from modelfleet.model_server.views import model_info
 
 router = APIRouter(prefix="/v1", tags=["native"])
@@ -33,7 +38,9 @@ async def predict(request: Request) -> Response:
     if unknown:
         raise BadRequestError(f"unknown field(s): {', '.join(sorted(unknown))}")
     batch = model.schema.from_records(body["records"])
-    scored = await plane.infer(batch, entity_ids=body.get("entity_ids"))
+    scored = await plane.infer(
+        batch, entity_ids=body.get("entity_ids"), source=traffic_source(request)
+    )
     classes = model.classes
     ids = scored.entity_ids
     rows = [
