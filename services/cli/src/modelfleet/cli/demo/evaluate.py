@@ -54,9 +54,12 @@ def promote(ctx: DemoContext, after: str) -> PromotionFacts:
         challenger=result.get("challenger"),
         reason=str(result.get("reason", "")),
     )
-    ctx.report.promotions.append(facts)
-    if facts.champion:
+    if facts.promoted or facts.champion:
         ctx.report.champion = str(facts.champion)
+        ctx.report.challenger = str(facts.challenger) if facts.challenger else None
+    else:  # refused: the aliases stay where they were
+        facts.champion, facts.challenger = ctx.report.champion, ctx.report.challenger
+    ctx.report.promotions.append(facts)
     verdict = "[green]promoted[/]" if facts.promoted else "[yellow]champion unchanged[/]"
     console.print(f"  promotion: {verdict} — champion v{ctx.report.champion}: {facts.reason}")
     return facts

@@ -59,6 +59,7 @@ class DemoReport:
     days: list[DayFacts] = field(default_factory=list)
     promotions: list[PromotionFacts] = field(default_factory=list)
     champion: str | None = None
+    challenger: str | None = None
     latest_report_url: str | None = None
     seconds: float = 0.0
 

@@ -8,12 +8,9 @@ from modelfleet.cli.fleet.spec import FleetSettings
 
 
 def _aliases(report: DemoReport, version: str) -> str:
-    last = report.promotions[-1] if report.promotions else None
-    if last is None:
-        return ""
-    if version == str(last.champion):
+    if version == report.champion:
         return "champion"
-    return "challenger" if version == str(last.challenger) else ""
+    return "challenger" if version == report.challenger else ""
 
 
 def print_summary(report: DemoReport, settings: FleetSettings, model: str) -> None:
