@@ -54,12 +54,14 @@ def test_demo_closes_the_loop(demo_run: DemoRun) -> None:
     )
     assert per_class == 3, "High, Low and Medium metrics of the retrained version"
 
-    # the simulated traffic stored as online predictions with player-day entity ids
+    # the simulated traffic, and only it, stored as online predictions with player-day ids
+    online = _scalar(db, "SELECT COUNT(*) FROM predictions WHERE source = 'online'")
     traffic = _scalar(
         db,
         "SELECT COUNT(*) FROM predictions WHERE source = 'online' AND entity_id LIKE '%-d%'",
     )
     assert traffic >= 3 * 600, "days 0-2 of traffic to the champion"
+    assert online == traffic, "golden-set evaluation calls are not logged as online traffic"
     assert _scalar(db, "SELECT COUNT(*) FROM labels") >= 600
     assert _scalar(db, "SELECT COALESCE(SUM(labelled), 0) FROM v_online_accuracy") >= 600
 
