@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -137,6 +138,14 @@ def child_service(url: str, workdir: Path, reference_path: Path) -> dict[str, An
     )
     monitor = build_monitor(settings)
     monitor.references.load = lambda _m, _v: reference  # type: ignore[method-assign]
+    phases: dict[str, Any] = {}
+
+    class Phases(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            phases.update({k: v for k, v in vars(record).items() if k.endswith("_s")})
+
+    logging.getLogger("modelfleet.drift_monitor.runs").addHandler(Phases())
+    logging.getLogger("modelfleet.drift_monitor.runs").setLevel(logging.INFO)
     rss_before = _peak_rss_gb()
     started = time.perf_counter()
     run = monitor.run(MODEL, VERSION, WindowSpec(hours=1))
@@ -150,6 +159,7 @@ def child_service(url: str, workdir: Path, reference_path: Path) -> dict[str, An
         "sampled": run.sampled,
         "drift_share": run.drift_share,
         "decision": run.decision,
+        "phases": phases,
     }
 
 
@@ -177,6 +187,11 @@ def _read_reference(path: Path) -> Reference:
 
 
 def _peak_rss_gb() -> float:
+    """This process's peak RSS (VmHWM). Not ``ru_maxrss``: Linux carries that over ``execve``
+    from the parent, which holds the million generated rows."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024**2
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
@@ -254,6 +269,12 @@ def _print_table(args: argparse.Namespace, service: dict[str, Any], alone: dict[
         f"service run: status {service['status']}, {service['rows']:,} rows, sampled "
         f"{service['sampled']}, drift share {service['drift_share']:.2f}, "
         f"decision {service['decision']}"
+    )
+    phases = service["phases"]
+    print(
+        f"service phases: stream from PostgreSQL {phases.get('read_s')} s, Evidently (incl. "
+        f"verdict extraction) {phases.get('evidently_s')} s, HTML + workspace snapshot "
+        f"{phases.get('store_s')} s; rest = count, reference, rows"
     )
     checks = {
         "wall < 60 s": service["seconds"] < 60,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -165,9 +166,11 @@ class DriftMonitor:
     def _analyse(
         self, report_id: int, reference: Reference, spec: WindowSpec, rows: int
     ) -> Outcome:
+        started = time.perf_counter()
         current = read_window(
             self.engine, reference, spec, rows, max_rows=self.settings.max_current_rows
         )
+        read_s = time.perf_counter() - started
         result = analyse(
             reference,
             current.frame,
@@ -182,10 +185,23 @@ class DriftMonitor:
                 session, reference.model_name, reference.model_version
             )
         decision = self.policy.decide(result, last, datetime.now(UTC))
+        analysed_s = time.perf_counter() - started - read_s
         path = self.settings.reports_dir / reference.model_name / f"{report_id}.html"
         path.parent.mkdir(parents=True, exist_ok=True)
         result.snapshot.save_html(str(path))
         self.workspace.add(reference.model_name, report_id, result.snapshot)
+        logger.info(
+            "drift run %s of %s v%s analysed",
+            report_id,
+            reference.model_name,
+            reference.model_version,
+            extra={
+                "rows": analysed_rows,
+                "read_s": round(read_s, 2),
+                "evidently_s": round(analysed_s, 2),
+                "store_s": round(time.perf_counter() - started - read_s - analysed_s, 2),
+            },
+        )
         return Outcome(result, decision, sampled, analysed_rows, str(path.resolve()))
 
     def _retry_pending(self, reference: Reference) -> None:
