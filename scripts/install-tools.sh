@@ -57,5 +57,5 @@ fi
 ln -sf "$hadolint_src" "$DEST/hadolint"
 
 "$DEST/helm" version --short
-"$DEST/kubectl" version --client 2>/dev/null | head -1
+"$DEST/kubectl" version --client 2>/dev/null | awk 'NR == 1'  # awk reads all: no SIGPIPE
 "$DEST/hadolint" --version
