@@ -37,15 +37,21 @@ def served_model(registered_model: dict[str, str]) -> Any:
 
 
 @pytest.fixture
+def database_url(pg_clean: str) -> str:
+    """The prediction store the traffic is written to (a test module may override it)."""
+    return pg_clean
+
+
+@pytest.fixture
 def write_traffic(
-    pg_clean: str, registered_model: dict[str, str], served_model: Any
+    database_url: str, registered_model: dict[str, str], served_model: Any
 ) -> Iterator[TrafficWriter]:
     """Log ``rows`` online predictions of the registered version, like the collector stores them.
 
     ``drift`` draws them with the generator's drift knobs; ``labelled`` also stores ground truth
     for every entity id; ``age`` is how long ago they were made.
     """
-    engine = create_engine(pg_clean)
+    engine = create_engine(database_url)
 
     def write(
         rows: int,

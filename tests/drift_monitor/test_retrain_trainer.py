@@ -13,6 +13,7 @@ from mlflow import MlflowClient
 
 from modelfleet.common import model_contract as contract
 from modelfleet.common.datasets.synthetic import DriftSpec
+from modelfleet.common.db.migrate import upgrade
 from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
 from tests.drift_monitor.conftest import (
     AUTH,
@@ -26,9 +27,20 @@ from tests.drift_monitor.conftest import (
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """PostgreSQL, and the one-machine default where monitor and trainer share a SQLite file
+    (a transaction held open across the trainer call used to lock the trainer out)."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_clean"))
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    upgrade(url)
+    return url
+
+
 @pytest.fixture
 def trainer(
-    pg_clean: str, registered_model: dict[str, str], tmp_path: Path
+    database_url: str, registered_model: dict[str, str], tmp_path: Path
 ) -> Iterator[ManagedProcess]:
     """``python -m modelfleet.trainer`` with its production environment variables."""
     port = free_port()
@@ -38,7 +50,7 @@ def trainer(
         url=f"http://127.0.0.1:{port}",
         log_path=tmp_path / "trainer.log",
         env={
-            "MODELFLEET_DATABASE_URL": pg_clean,
+            "MODELFLEET_DATABASE_URL": database_url,
             "MLFLOW_TRACKING_URI": registered_model["tracking_uri"],
             "MODELFLEET_API_TOKEN": TOKEN,
             "MODELFLEET_STATE_DIR": str(tmp_path / "trainer-state"),
@@ -70,14 +82,14 @@ def test_drift_retrains_through_the_trainer_into_a_new_candidate(
     trainer: ManagedProcess,
     write_traffic: TrafficWriter,
     registered_model: dict[str, str],
-    pg_clean: str,
+    database_url: str,
     tmp_path: Path,
 ) -> None:
     name, version = registered_model["name"], registered_model["version"]
     write_traffic(1200, seed=21, drift=DriftSpec.key_columns(), labelled=True)
     monitor = start_monitor(
         monitor_env(
-            pg_clean,
+            database_url,
             registered_model["tracking_uri"],
             tmp_path / "monitor-state",
             MODELFLEET_TRAINER_URL=trainer.url,

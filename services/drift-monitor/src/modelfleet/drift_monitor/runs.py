@@ -160,7 +160,7 @@ class DriftMonitor:
         if outcome.decision.decision == RETRAIN:
             with session_scope(self.sessions) as session:
                 request = self.retrainer.create(session, reference, report_id)
-                self.retrainer.attempt(request, reference)
+            self._attempt(request, reference)
         self._finish(report_id, status=DONE)
 
     def _analyse(
@@ -207,10 +207,19 @@ class DriftMonitor:
     def _retry_pending(self, reference: Reference) -> None:
         """Requests left waiting for labels or for the trainer get another try on each run."""
         with session_scope(self.sessions) as session:
-            for request in self.retrainer.pending(
-                session, reference.model_name, reference.model_version
-            ):
-                self.retrainer.attempt(request, reference)
+            pending = self.retrainer.pending(session, reference.model_name, reference.model_version)
+        for request in pending:
+            self._attempt(request, reference)
+
+    def _attempt(self, request: RetrainRequest, reference: Reference) -> None:
+        """Call the trainer with no transaction open, then store the outcome.
+
+        On SQLite an open write transaction locks the whole database, so the trainer (which
+        writes the uploaded dataset to the same file) would fail with "database is locked".
+        """
+        self.retrainer.attempt(request, reference)
+        with session_scope(self.sessions) as session:
+            session.merge(request)
 
     def _finish(self, report_id: int, **values: object) -> None:
         with session_scope(self.sessions) as session:
