@@ -49,7 +49,13 @@ from modelfleet.collector.ingest.parsing import parse_prediction_batch
 from modelfleet.collector.ingest.store import COLUMNS, PredictionWriter, copy_payload
 from modelfleet.common.db.engine import make_engine
 from modelfleet.common.db.migrate import upgrade
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.common.processes import (
+    ManagedProcess,
+    free_port,
+    start_mlflow_server,
+    start_process,
+    wait_until_ready,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -297,21 +303,9 @@ def bench_evaluation(workdir: Path) -> dict[str, Any]:
     from modelfleet.trainer.training import TrainRequest, train_and_register
 
     golden = DATA / "online_gaming_behavior.csv"
-    port = free_port()
-    mlflow = start_process(
-        "mlflow",
-        [
-            *(str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port)),
-            *("--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}", "--serve-artifacts"),
-            *("--artifacts-destination", str(workdir / "artifacts"), "--workers", "1"),
-        ],
-        url=f"http://127.0.0.1:{port}",
-        log_path=workdir / "mlflow.log",
-        env={"PATH": f"{BIN}:{os.environ.get('PATH', '')}"},
-    )
+    mlflow = start_mlflow_server(workdir)
     server = None
     try:
-        wait_until_ready(mlflow, "/health", timeout=180)
         print("training the gaming model on the 40,034-row file …", flush=True)
         request = TrainRequest(
             data=str(golden), target="EngagementLevel", model_type="hgb", model_name="gaming-bench"

@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from model_server_load import LoadResult, ensure_wrk, run_wrk
 from model_server_servers import (
-    BIN,
     ROOT,
     ensure_mlserver_venv,
     start_mlflow_serve,
@@ -38,7 +37,13 @@ from model_server_servers import (
     start_modelfleet,
 )
 
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.common.processes import (
+    ManagedProcess,
+    free_port,
+    start_mlflow_server,
+    start_process,
+    wait_until_ready,
+)
 
 DATA = ROOT.parent / "shared" / "datasets" / "online_gaming_behavior.csv"
 MODEL = "gaming-bench"
@@ -51,18 +56,7 @@ def train(workdir: Path) -> tuple[ManagedProcess, Path]:
 
     from modelfleet.trainer.training import TrainRequest, train_and_register
 
-    port = free_port()
-    mlflow_server = start_process(
-        "mlflow",
-        [
-            *(str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port)),
-            *("--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}", "--serve-artifacts"),
-            *("--artifacts-destination", str(workdir / "artifacts"), "--workers", "1"),
-        ],
-        url=f"http://127.0.0.1:{port}",
-        log_path=workdir / "mlflow.log",
-    )
-    wait_until_ready(mlflow_server, "/health", timeout=180)
+    mlflow_server = start_mlflow_server(workdir)
     print("training the gaming model on 40k rows …", flush=True)
     request = TrainRequest(data=str(DATA), target="EngagementLevel", model_name=MODEL)
     train_and_register(request, tracking_uri=mlflow_server.url, data_path=DATA)

@@ -20,12 +20,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from modelfleet.common.processes import (
-    ManagedProcess,
-    free_port,
-    start_process,
-    wait_until_ready,
-)
+from modelfleet.common.processes import start_mlflow_server
 from modelfleet.trainer.pipeline import MODEL_TYPES
 from modelfleet.trainer.training import TrainRequest, train_and_register
 
@@ -35,34 +30,6 @@ DEFAULT_DATA = (
     / "online_gaming_behavior.csv"
 )
 TARGET_SECONDS = {"hgb": 30.0}
-
-
-def _mlflow_server(workdir: Path) -> ManagedProcess:
-    port = free_port()
-    bindir = Path(sys.executable).parent
-    proc = start_process(
-        "mlflow",
-        [
-            str(bindir / "mlflow"),
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--backend-store-uri",
-            f"sqlite:///{workdir / 'mlflow.db'}",
-            "--artifacts-destination",
-            str(workdir / "artifacts"),
-            "--serve-artifacts",
-            "--workers",
-            "1",
-        ],
-        url=f"http://127.0.0.1:{port}",
-        log_path=workdir / "mlflow.log",
-        env={"PATH": f"{bindir}:{os.environ.get('PATH', '')}"},
-    )
-    wait_until_ready(proc, "/health", timeout=180)
-    return proc
 
 
 def _time_one(model_type: str, data: Path, uri: str) -> dict[str, float | str]:
@@ -108,7 +75,7 @@ def main() -> int:
         print(f"data file not found: {args.data} (set MODELFLEET_DATASETS_DIR)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="bench-trainer-") as tmp:
-        server = _mlflow_server(Path(tmp))
+        server = start_mlflow_server(Path(tmp))
         try:
             rows = []
             # The first training in a process also pays one-off imports and first calls

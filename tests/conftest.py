@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from modelfleet.common.db.migrate import upgrade
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.common.processes import ManagedProcess, start_mlflow_server
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS_DIR = Path(os.environ.get("MODELFLEET_DATASETS_DIR", ROOT.parent / "shared" / "datasets"))
@@ -66,32 +65,8 @@ def pg_clean(pg_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedProcess]:
     """A real ``mlflow server`` (SQLite backend, served artifacts) on a free port."""
-    workdir = tmp_path_factory.mktemp("mlflow")
-    port = free_port()
-    mlflow_bin = str(Path(sys.executable).parent / "mlflow")
-    proc = start_process(
-        "mlflow",
-        [
-            mlflow_bin,
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--backend-store-uri",
-            f"sqlite:///{workdir / 'mlflow.db'}",
-            "--artifacts-destination",
-            str(workdir / "artifacts"),
-            "--serve-artifacts",
-            "--workers",
-            "1",
-        ],
-        url=f"http://127.0.0.1:{port}",
-        log_path=workdir / "mlflow.log",
-        env={"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"},
-    )
+    proc = start_mlflow_server(tmp_path_factory.mktemp("mlflow"), timeout=120)
     try:
-        wait_until_ready(proc, "/health", timeout=120)
         yield proc
     finally:
         proc.stop()

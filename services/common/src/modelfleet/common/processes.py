@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,3 +86,39 @@ def wait_until_ready(proc: ManagedProcess, path: str = "/readyz", timeout: float
     raise TimeoutError(
         f"{proc.name} not ready at {proc.url}{path} after {timeout}s:\n{proc.log_tail()}"
     )
+
+
+def mlflow_server_command(home: Path, host: str, port: int) -> tuple[list[str], dict[str, str]]:
+    """``mlflow server`` with a SQLite backend and artifacts served from ``home``, and its env.
+
+    The one-machine tracking server of the local fleet, the tests and the benchmarks. MLflow
+    shells out to uvicorn by bare name, so this venv's ``bin`` goes on PATH; its GenAI job runner
+    (a dozen worker processes) is switched off because it only costs CPU here.
+    """
+    bindir = Path(sys.executable).parent
+    cmd = [
+        str(bindir / "mlflow"), "server", "--host", host, "--port", str(port),
+        "--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}",
+        "--artifacts-destination", str(home / "artifacts"), "--serve-artifacts",
+        "--workers", "1",
+    ]  # fmt: skip
+    env = {
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return cmd, env
+
+
+def start_mlflow_server(home: Path, timeout: float = 180.0) -> ManagedProcess:
+    """A private ``mlflow server`` on a free port, ready to answer (tests and benchmarks)."""
+    port = free_port()
+    cmd, env = mlflow_server_command(home, "127.0.0.1", port)
+    proc = start_process("mlflow", cmd, url=f"http://127.0.0.1:{port}",
+                         log_path=home / "mlflow.log", env=env)  # fmt: skip
+    try:
+        wait_until_ready(proc, "/health", timeout=timeout)
+    except BaseException:
+        proc.stop()
+        raise
+    return proc

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from modelfleet.common.processes import mlflow_server_command
 from modelfleet.common.settings import DatabaseSettings
 
 Kind = Literal["core", "model-server"]
@@ -94,30 +95,7 @@ def _common_env(settings: FleetSettings, port: int) -> dict[str, str]:
 
 def mlflow_spec(settings: FleetSettings) -> ServiceSpec:
     """``mlflow server`` with a SQLite backend and served local artifacts."""
-    home = settings.root / "mlflow"
-    mlflow_bin = str(Path(sys.executable).parent / "mlflow")
-    cmd = [
-        mlflow_bin,
-        "server",
-        "--host",
-        settings.host,
-        "--port",
-        str(settings.mlflow_port),
-        "--backend-store-uri",
-        f"sqlite:///{home / 'mlflow.db'}",
-        "--artifacts-destination",
-        str(home / "artifacts"),
-        "--serve-artifacts",
-        "--workers",
-        "1",
-    ]
-    # mlflow shells out to uvicorn/gunicorn by bare name: the venv's bin must be on PATH.
-    # Its job runner (a dozen huey consumers, for GenAI features) is off: it only costs CPU here.
-    env = {
-        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-        "PYTHONUNBUFFERED": "1",
-    }
+    cmd, env = mlflow_server_command(settings.root / "mlflow", settings.host, settings.mlflow_port)
     return ServiceSpec(
         name="mlflow",
         kind="core",
