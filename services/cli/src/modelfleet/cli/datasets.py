@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -103,21 +104,19 @@ def show(name: str = typer.Argument(..., help="Catalog name")) -> None:
 
 
 def _show(entry: catalog.DatasetOut) -> None:
-    console.print(
-        table(
-            entry.name,
-            ["field", "value"],
-            [
-                ("location", entry.location),
-                ("owner", entry.owner),
-                ("description", entry.description),
-                ("target", entry.target),
-                ("tags", ", ".join(f"{k}:{v}" for k, v in entry.tags.items()) or None),
-                ("rows", f"{entry.rows:,}"),
-                ("columns", ", ".join(entry.columns)),
-                ("size", f"{entry.size_bytes:,} bytes"),
-                ("sha256", entry.digest),
-                ("created", entry.created_at.isoformat(timespec="seconds")),
-            ],
-        )
-    )
+    """One ``field value`` line each, never wrapped: paths and digests stay copyable whole."""
+    console.print(Text(entry.name, style="bold cyan"))
+    for field, value in [
+        ("location", entry.location),
+        ("owner", entry.owner),
+        ("description", entry.description),
+        ("target", entry.target),
+        ("tags", ", ".join(f"{k}:{v}" for k, v in entry.tags.items()) or None),
+        ("rows", f"{entry.rows:,}"),
+        ("columns", ", ".join(entry.columns)),
+        ("size", f"{entry.size_bytes:,} bytes"),
+        ("sha256", entry.digest),
+        ("created", entry.created_at.isoformat(timespec="seconds")),
+    ]:
+        line = Text.assemble((f"  {field:<12}", "cyan"), "—" if value is None else str(value))
+        console.print(line, soft_wrap=True)
