@@ -70,6 +70,7 @@ init_database_dir() {
 
 run_init_files() {
   local f
+  shopt -s nullglob
   for f in /docker-entrypoint-initdb.d/*; do
     case "$f" in
       *.sh)
@@ -86,9 +87,10 @@ run_init_files() {
         echo "$0: running $f"
         psql -v ON_ERROR_STOP=1 --no-psqlrc --dbname "$POSTGRES_DB" -f "$f"
         ;;
-      *) [ -e "$f" ] && echo "$0: ignoring $f" ;;
+      *) echo "$0: ignoring $f" ;;
     esac
   done
+  shopt -u nullglob
 }
 
 initialise() {
