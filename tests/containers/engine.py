@@ -110,7 +110,8 @@ class Engine:
         return int(out.strip())
 
     def cleanup(self) -> None:
-        """Remove every container, then volume and network, labelled with this run's prefix."""
+        """Remove every container, then volume, network and image, labelled with this run's
+        prefix."""
         label = f"label={RUN_LABEL}={self.prefix}"
         ids = self.run("ps", "-aq", "--filter", label, check=False).stdout.split()
         if ids:
@@ -121,11 +122,19 @@ class Engine:
         networks = self.run("network", "ls", "-q", "--filter", label, check=False).stdout.split()
         if networks:
             self.run("network", "rm", *networks, check=False)
+        images = self.run("image", "ls", "-q", "--filter", label, check=False).stdout.split()
+        if images:
+            self.run("image", "rm", "-f", *set(images), check=False)
 
     def leftovers(self) -> list[str]:
         """What is still labelled with this run's prefix (empty after :meth:`cleanup`)."""
         label = f"label={RUN_LABEL}={self.prefix}"
         found = []
-        for kind in (["ps", "-aq"], ["volume", "ls", "-q"], ["network", "ls", "-q"]):
+        for kind in (
+            ["ps", "-aq"],
+            ["volume", "ls", "-q"],
+            ["network", "ls", "-q"],
+            ["image", "ls", "-q"],
+        ):
             found += self.run(*kind, "--filter", label, check=False).stdout.split()
         return found
