@@ -10,17 +10,15 @@ it land in PostgreSQL through the collector container, and the drift CronJob's p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
-from modelfleet.common.datasets.synthetic import ID_COLUMN, TARGET, GamingGenerator
 from tests.polling import wait_for
 
+from .api import predict, train, upload_dataset, write_training_csv
 from .conftest import Renderer
 from .engine import Engine
 from .fleet import WORKLOADS, Fleet, hook, json_lines
@@ -35,7 +33,7 @@ MODEL = "smoke-gaming"
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("data")
-    GamingGenerator(seed=5).generate(3000).to_csv(directory / "gaming.csv", index=False)
+    write_training_csv(directory / "gaming.csv")
     return directory
 
 
@@ -125,42 +123,12 @@ def test_a_probe_that_never_passes_names_its_pod(
     fleet.engine.run("rm", "-f", running.container)
 
 
-def _train_through_the_api(fleet: Fleet, data_dir: Path) -> str:
-    trainer = fleet.named("-trainer").url()
-    headers = {"Authorization": f"Bearer {fleet.token()}"}
-    with (data_dir / "gaming.csv").open("rb") as data:
-        upload = httpx.post(
-            f"{trainer}/v1/datasets",
-            headers=headers,
-            data={"name": "smoke-gaming-data", "target": TARGET},
-            files={"file": ("gaming.csv", data, "text/csv")},
-            timeout=120,
-        )
-    assert upload.status_code in (200, 201), upload.text
-    body = {
-        "data": "smoke-gaming-data",
-        "target": TARGET,
-        "model_type": "hgb",
-        "model_name": MODEL,
-        "params": {"max_iter": 30},
-    }
-    submitted = httpx.post(f"{trainer}/v1/jobs", headers=headers, json=body, timeout=30)
-    assert submitted.status_code == 202, submitted.text
-    job_id = submitted.json()["job_id"]
-
-    def finished() -> dict[str, str] | None:
-        job = httpx.get(f"{trainer}/v1/jobs/{job_id}", timeout=10).json()
-        return job if job["status"] in ("succeeded", "failed") else None
-
-    job = wait_for(finished, timeout=600, interval=1.0, what=f"training job {job_id}")
-    assert job["status"] == "succeeded", job
-    return str(job["model_version"])
-
-
 def test_loop_through_the_containers(
     fleet: Fleet, render: Renderer, data_dir: Path, tmp_path: Path
 ) -> None:
-    version = _train_through_the_api(fleet, data_dir)
+    trainer, token = fleet.named("-trainer").url(), fleet.token()
+    upload_dataset(trainer, token, data_dir / "gaming.csv", "smoke-gaming-data")
+    version = train(trainer, token, "smoke-gaming-data", MODEL)
     assert version == "2"
 
     # A model server for it, as `make add-model-version` adds one: the same values plus an entry.
@@ -172,14 +140,7 @@ def test_loop_through_the_containers(
     (server,) = fleet.serve(render(VALUES, values))
     assert server.pod.name == f"modelfleet-ms-{MODEL}-v{version}"
 
-    frame = GamingGenerator(seed=6).generate(600)
-    records = json.loads(frame.drop(columns=[ID_COLUMN, TARGET]).to_json(orient="records"))
-    ids = [f"player-{i}" for i in frame[ID_COLUMN]]
-    answer = httpx.post(
-        f"{server.url()}/v1/predict", json={"records": records, "entity_ids": ids}, timeout=120
-    )
-    assert answer.status_code == 200, answer.text
-    assert len(answer.json()["predictions"]) == 600
+    predict(server.url(), rows=600)
 
     # Shipped by the model server to the collector, stored by the collector in PostgreSQL.
     def stored() -> int:
