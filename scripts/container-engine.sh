@@ -72,7 +72,8 @@ stop() {
   fi
   local pid
   pid="$(cat "$PIDFILE")"
-  if kill -0 "$pid" 2>/dev/null; then
+  # Only a live dockerd under that pid: a stale file's pid may belong to another process now.
+  if kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
     say "stopping dockerd (pid $pid)"
     as_root kill -TERM "$pid"
     local deadline=$((SECONDS + 60))

@@ -47,6 +47,10 @@ for service in "${SERVICES[@]}"; do
   if [ -n "$PUSH" ]; then docker push "$image"; fi
 done
 
+# A rebuild under the same tag leaves the previous image untagged: drop those (only images this
+# script built carry the label), not the builder stages that cache the dependency layers.
+docker image prune --force --filter "label=org.modelfleet.base-image" >/dev/null
+
 mkdir -p "$(dirname "$IMAGES_FILE")"
 {
   echo "IMAGE_REPO=$IMAGE_REPO"

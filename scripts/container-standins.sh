@@ -220,6 +220,9 @@ MLFLOW_RESOLVED="$(resolve "$MLFLOW_UPSTREAM" \
      <(echo "$MLFLOW_UPSTREAM $PYTHON_RESOLVED $(label_of "$PYTHON_RESOLVED") $UV_RESOLVED"))" \
   build_mlflow "$PYTHON_RESOLVED" "$UV_RESOLVED")"
 
+# A rebuilt stand-in leaves its predecessor untagged: drop those.
+docker image prune --force --filter "label=org.modelfleet.standin.recipe" >/dev/null
+
 mkdir -p "$(dirname "$BASES_FILE")"
 {
   echo "PYTHON_IMAGE=$PYTHON_RESOLVED"
