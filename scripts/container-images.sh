@@ -35,6 +35,7 @@ fi
 report=()
 for service in "${SERVICES[@]}"; do
   image="$IMAGE_REPO/$service:$IMAGE_TAG"
+  previous="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
   start=$SECONDS
   say "building $image"
   docker build --quiet \
@@ -42,14 +43,16 @@ for service in "${SERVICES[@]}"; do
     --label "org.modelfleet.base-image=$PYTHON_IMAGE" \
     -f "services/$service/Dockerfile" -t "$image" . >/dev/null
   seconds=$((SECONDS - start))
+  # A rebuild under the same tag leaves the image it replaced untagged: remove that one (it
+  # stays if something still uses it), never the builder stages that cache dependency layers.
+  current="$(docker image inspect --format '{{.Id}}' "$image")"
+  if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
+    docker rmi "$previous" >/dev/null 2>&1 || true
+  fi
   size="$(docker image inspect --format '{{.Size}}' "$image")"
   report+=("$(printf '%-52s %6d MB %5ds' "$image" $((size / 1000000)) "$seconds")")
   if [ -n "$PUSH" ]; then docker push "$image"; fi
 done
-
-# A rebuild under the same tag leaves the previous image untagged: drop those (only images this
-# script built carry the label), not the builder stages that cache the dependency layers.
-docker image prune --force --filter "label=org.modelfleet.base-image" >/dev/null
 
 mkdir -p "$(dirname "$IMAGES_FILE")"
 {

@@ -86,9 +86,13 @@ standin() {
   if [ "$(label_of "$tag")" = "$recipe" ]; then
     say "$tag: cached"
   else
+    local previous
+    previous="$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
     say "$upstream unreachable: building stand-in $tag"
     "$builder" "$tag" "$recipe" "$upstream" "$@"
     say "$tag: built in $((SECONDS - start))s"
+    # The stand-in it replaces, unless images built on it still need it.
+    [ -z "$previous" ] || docker rmi "$previous" >/dev/null 2>&1 || true
   fi
   echo "$tag"
 }
@@ -219,9 +223,6 @@ MLFLOW_RESOLVED="$(resolve "$MLFLOW_UPSTREAM" \
   "$(recipe_hash build_mlflow "$RECIPES/mlflow.Dockerfile" \
      <(echo "$MLFLOW_UPSTREAM $PYTHON_RESOLVED $(label_of "$PYTHON_RESOLVED") $UV_RESOLVED"))" \
   build_mlflow "$PYTHON_RESOLVED" "$UV_RESOLVED")"
-
-# A rebuilt stand-in leaves its predecessor untagged: drop those.
-docker image prune --force --filter "label=org.modelfleet.standin.recipe" >/dev/null
 
 mkdir -p "$(dirname "$BASES_FILE")"
 {

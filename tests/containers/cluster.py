@@ -136,9 +136,9 @@ def container_env(container: Manifest, cluster: Cluster, pod_meta: Manifest) -> 
         kind = next(iter(source), "")
         if kind in {"configMapKeyRef", "secretKeyRef"}:
             ref = source[kind]
-            value = cluster.lookup(kind, ref["name"], ref["key"], bool(ref.get("optional")))
-            if value is not None:
-                env[name] = value
+            found = cluster.lookup(kind, ref["name"], ref["key"], bool(ref.get("optional")))
+            if found is not None:
+                env[name] = found
         elif kind == "fieldRef":
             path = source[kind]["fieldPath"]
             fields = {"metadata.name": pod_meta["name"], "metadata.namespace": cluster.namespace}

@@ -79,11 +79,11 @@ def test_environment_is_envfrom_then_env_with_references_to_what_came_before() -
 
 
 def test_a_missing_secret_fails_unless_optional() -> None:
-    ref = {"secretKeyRef": {"name": "nope", "key": "k"}}
+    ref: dict[str, Any] = {"name": "nope", "key": "k"}
     with pytest.raises(UnsupportedSpecError, match="nope/k"):
-        pod_of(deployment({"env": [{"name": "X", "valueFrom": ref}]}), cluster())
-    ref["secretKeyRef"]["optional"] = True
-    pod = pod_of(deployment({"env": [{"name": "X", "valueFrom": ref}]}), cluster())
+        pod_of(deployment({"env": [{"name": "X", "valueFrom": {"secretKeyRef": ref}}]}), cluster())
+    optional = {"secretKeyRef": {**ref, "optional": True}}
+    pod = pod_of(deployment({"env": [{"name": "X", "valueFrom": optional}]}), cluster())
     assert "X" not in pod.containers[0].env
 
 
