@@ -498,7 +498,9 @@ def test_every_database_pod_waits_for_the_schema(manifests: list[Manifest]) -> N
             init = spec.get("initContainers", [])
             assert [c["name"] for c in init] == ["wait-for-schema"], name_of(manifest)
             assert init[0]["image"] == spec["containers"][0]["image"]
-            assert "current_revision" in " ".join(init[0]["args"])
+            assert init[0]["command"] == ["python", "-m", "modelfleet.common.db.wait"]
+            assert "args" not in init[0], "the timeout is the module's default (15 minutes)"
+            assert "MODELFLEET_DATABASE_URL" in env_of(init[0])
             waiting.add(manifest["metadata"]["labels"]["app.kubernetes.io/component"])
     assert {"trainer", "collector", "drift-monitor", "evaluation", "drift-run"} <= waiting
 

@@ -326,34 +326,18 @@ both or neither of version and alias, or on two entries with the same name.
 {{- end }}
 
 {{/*
-Init container of every pod that uses the modelfleet database: wait until the schema is at this
-image's Alembic head (or at a revision newer than this image knows), so no pod meets an old or
-missing schema while the migrations Job runs.
+Init container of every pod that uses the modelfleet database: wait until the database answers
+and its schema is at this image's Alembic head (or at a revision newer than this image knows), so
+no pod meets an old or missing schema while the migrations Job runs.
 */}}
 {{- define "modelfleet.waitForSchema" -}}
 {{- $ctx := .ctx -}}
 - name: wait-for-schema
   image: {{ include "modelfleet.image" (dict "ctx" $ctx "values" .values "service" .service) | quote }}
   imagePullPolicy: {{ $ctx.Values.image.pullPolicy }}
-  command: ["python", "-c"]
-  args:
-    - |
-      import os, sys, time
-      from alembic.script import ScriptDirectory
-      from modelfleet.common.db.migrate import alembic_config, current_revision
-      url = os.environ["MODELFLEET_DATABASE_URL"]
-      script = ScriptDirectory.from_config(alembic_config(url))
-      head, known = script.get_current_head(), {r.revision for r in script.walk_revisions()}
-      for _ in range(450):
-          try:
-              current = current_revision(url)
-              if current == head or (current is not None and current not in known):
-                  sys.exit(0)
-              print(f"schema at {current}, waiting for {head} (the migrations Job)", flush=True)
-          except Exception as exc:
-              print(f"database not reachable yet: {exc}", flush=True)
-          time.sleep(2)
-      sys.exit(f"the database schema did not reach {head} in 15 minutes")
+  # One log line per attempt; exits 1 naming the last reason after 15 minutes
+  # (MODELFLEET_SCHEMA_WAIT_TIMEOUT). services/common/src/modelfleet/common/db/wait.py
+  command: ["python", "-m", "modelfleet.common.db.wait"]
   {{- include "modelfleet.containerSecurityContext" $ctx | nindent 2 }}
   env:
     {{- include "modelfleet.databaseEnv" $ctx | nindent 4 }}
