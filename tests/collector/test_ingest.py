@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from modelfleet.cli.processes import free_port
 from modelfleet.collector.ingest.parsing import PredictionRow, parse_prediction_batch
 from modelfleet.collector.ingest.store import PredictionWriter
 from modelfleet.common.db.engine import make_engine
@@ -18,7 +19,6 @@ from modelfleet.common.db.errors import database_error
 from modelfleet.common.db.migrate import upgrade
 from modelfleet.common.db.models import Prediction
 from modelfleet.common.errors import BadRequestError
-from modelfleet.common.processes import free_port
 from tests.collector.conftest import prediction_logs, start_collector
 from tests.collector.proxy import TcpProxy
 

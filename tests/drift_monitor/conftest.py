@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, insert
 
-from modelfleet.common.datasets.synthetic import ID_COLUMN, TARGET, DriftSpec, GamingGenerator
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.synthetic import ID_COLUMN, TARGET, DriftSpec, GamingGenerator
 from modelfleet.common.db.models import Label, Prediction
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
 from tests.polling import wait_for
 
 TOKEN = "drift-test-token"

@@ -14,7 +14,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
 from modelfleet.common.wire import SOURCE_HEADER, PredictionLogBatch
 from tests.model_server.conftest import StartServer, records
 from tests.polling import wait_for
