@@ -87,6 +87,17 @@ class InputColumn(BaseModel):
     required: bool = True
 
 
+class ExecutionInfo(BaseModel):
+    """How a model-server runs the version: the path that serves and why faster ones do not."""
+
+    path: str = Field(description="compiled, numpy-preprocessing or scikit-learn")
+    verified_rows: int = Field(description="sample rows the path reproduced scikit-learn on")
+    max_probability_difference: float | None = None
+    fallbacks: dict[str, str] = Field(
+        default_factory=dict, description="faster paths that do not serve, and why"
+    )
+
+
 class ModelInfo(BaseModel):
     """Answer of a model-server's ``GET /v1/model``."""
 
@@ -99,3 +110,4 @@ class ModelInfo(BaseModel):
     input_schema: list[InputColumn]
     training_metrics: dict[str, float] = Field(default_factory=dict)
     feature_importances: dict[str, float] = Field(default_factory=dict)
+    execution: ExecutionInfo | None = None

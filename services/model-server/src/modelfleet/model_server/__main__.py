@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -15,17 +16,23 @@ from modelfleet.common.errors import ModelfleetError
 from modelfleet.common.logging import configure_logging
 from modelfleet.model_server.config import ModelServerSettings
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 logger = logging.getLogger("modelfleet.model_server")
 
 
 def serve(settings: ModelServerSettings) -> None:
+    """One process per worker sharing the port; a single worker runs in this process."""
     import uvicorn
 
-    from modelfleet.model_server.app import create_app
-    from modelfleet.model_server.wiring import build_dataplane
-
+    workers = settings.resolved_workers()
+    app: Any = worker_app() if workers == 1 else f"{__name__}:worker_app"
+    logger.info("serving on %s:%d with %d worker(s)", settings.host, settings.port, workers)
     uvicorn.run(
-        create_app(settings, build_dataplane(settings)),
+        app,
+        factory=workers > 1,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -34,6 +41,16 @@ def serve(settings: ModelServerSettings) -> None:
         http="httptools",
         timeout_graceful_shutdown=10,
     )
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process, built from the environment (uvicorn's app factory)."""
+    from modelfleet.model_server.app import create_app
+    from modelfleet.model_server.wiring import build_dataplane
+
+    settings = ModelServerSettings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings, build_dataplane(settings))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from modelfleet.common.mlflow_registry import ModelRef
 from modelfleet.common.settings import BaseServiceSettings
+from modelfleet.model_server.workers import cpu_limit
 
 
 class ModelServerSettings(BaseServiceSettings):
@@ -52,13 +53,22 @@ class ModelServerSettings(BaseServiceSettings):
     """How long a batch may wait for more requests once the model is idle. 0 = adaptive only:
     requests that arrive while the model is busy are batched, an idle model never waits."""
 
+    workers: int | None = Field(default=None, ge=1)
+    """Worker processes sharing the port, each with its own copy of the model, batcher and log
+    spool. Default: the CPU limit (the cgroup quota in a pod), else the CPUs of this machine."""
+
     inference_threads: int = Field(default=1, ge=1)
     """OpenMP/BLAS threads per model call. One suits online serving: on a small CPU budget,
     extra threads spin-wait against the event loop (measured: 80x the CPU of one thread for a
     one-row HistGradientBoosting call on a busy 2-core machine)."""
 
-    compiled_preprocessing: bool = True
-    """Run the recognised impute/scale/one-hot steps as numpy code (identical results)."""
+    compiled: bool = True
+    """Serve through the fastest path that agrees with scikit-learn on the version's reference
+    sample: the trainer's compiled tree predictor behind numpy preprocessing, else the numpy
+    preprocessing alone. False serves the scikit-learn pipeline itself."""
+
+    verify_rows: int = Field(default=2_000, ge=0)
+    """Reference-sample rows a faster path must reproduce before it serves."""
 
     log_batch_size: int = Field(default=1000, ge=1)
     """Prediction log rows per POST to the collector."""
@@ -73,7 +83,8 @@ class ModelServerSettings(BaseServiceSettings):
     """Longest pause between attempts to reach a collector that is down."""
 
     spool_dir: Path | None = None
-    """Where unshipped log batches wait on disk; default ``<state_dir>/spool/<model>``."""
+    """Where unshipped log batches wait on disk, one folder per worker slot (``worker-<i>``);
+    default under the instance directory ``<state_dir>/model-servers/<model>-<ref>-<port>``."""
 
     spool_max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
     """Disk bound of the spool; batches beyond it are dropped (counted and logged)."""
@@ -98,11 +109,23 @@ class ModelServerSettings(BaseServiceSettings):
     def model_ref(self) -> ModelRef:
         return ModelRef(self.model_name, self.model_version, self.model_alias)
 
-    def resolved_spool_dir(self) -> Path:
-        """The configured spool directory, or one per served reference under the state directory."""
-        return self.spool_dir or (
-            self.state_dir / "spool" / f"{self.model_name}-{self.model_version or self.model_alias}"
-        )
+    def resolved_workers(self) -> int:
+        return self.workers or cpu_limit()
+
+    def instance_dir(self) -> Path:
+        """This server's worker slots and (by default) log spools: one per model, ref and port."""
+        ref = self.model_version or self.model_alias
+        return self.state_dir / "model-servers" / f"{self.model_name}-{ref}-{self.port}"
+
+    def batch_dir(self) -> Path:
+        """Slots and spools of batch scoring runs of the configured reference."""
+        ref = self.model_version or self.model_alias
+        return self.state_dir / "batch-scoring" / f"{self.model_name}-{ref}"
+
+    def resolved_spool_dir(self, slot: int, *, batch: bool = False) -> Path:
+        """The spool of one worker slot (``MODELFLEET_SPOOL_DIR``, else the instance's)."""
+        root = self.spool_dir or (self.batch_dir() if batch else self.instance_dir()) / "spool"
+        return root / (f"batch-{slot}" if batch else f"worker-{slot}")
 
     def collector_bearer(self) -> str | None:
         token = self.collector_token or self.api_token

@@ -15,11 +15,12 @@ from importlib.metadata import version as package_version
 from typing import Any, Protocol
 
 from modelfleet.common.errors import BadRequestError
-from modelfleet.common.wire import InputColumn, ModelInfo, PredictionSource
+from modelfleet.common.wire import ExecutionInfo, InputColumn, ModelInfo, PredictionSource
 from modelfleet.model_server.loader import ModelHolder
 from modelfleet.model_server.metrics import ServerMetrics
 from modelfleet.model_server.runtime import LoadedModel, Prediction
 from modelfleet.model_server.schema import Batch
+from modelfleet.model_server.workers import WorkerSlot, WorkerSlots
 
 MAX_ENTITY_ID = 200
 """Longest entity id the ``predictions`` table (``wire.PredictionLog``) accepts."""
@@ -59,11 +60,19 @@ class DataPlane:
     """Predicts for every protocol and hands each result to the log sink."""
 
     def __init__(
-        self, holder: ModelHolder, metrics: ServerMetrics, sink: LogSink | None = None
+        self,
+        holder: ModelHolder,
+        metrics: ServerMetrics,
+        sink: LogSink | None = None,
+        *,
+        slots: WorkerSlots | None = None,
+        slot: WorkerSlot | None = None,
     ) -> None:
         self.holder = holder
         self.metrics = metrics
         self.sink = sink
+        self.slots = slots
+        self.slot = slot
         self._class_counters: dict[str, Any] = {}
         self._rows = {
             source: metrics.rows.labels(source) for source in ("online", "evaluation", "batch")
@@ -87,6 +96,8 @@ class DataPlane:
         await self.holder.stop()
         if self.sink is not None:
             await self.sink.stop()
+        if self.slot is not None:
+            self.slot.release()
 
     # -- health and description ----------------------------------------------------------------
 
@@ -94,8 +105,10 @@ class DataPlane:
         return True
 
     async def ready(self) -> str | None:
-        """None when the model is loaded and warmed, else why not."""
-        return None if self.holder.loaded else self.holder.reason
+        """None when this worker's model is loaded and verified and every other worker's is."""
+        if not self.holder.loaded:
+            return self.holder.reason
+        return self.slots.not_ready() if self.slots is not None else None
 
     @property
     def model(self) -> LoadedModel:
@@ -124,6 +137,7 @@ class DataPlane:
             ],
             training_metrics=model.info.metrics,
             feature_importances=model.importances,
+            execution=ExecutionInfo(**vars(model.execution_report)),
         )
 
     # -- inference -------------------------------------------------------------------------------

@@ -167,7 +167,7 @@ async def run(
     settings: ModelServerSettings, source: Path, target: Path, chunk_rows: int = 50_000
 ) -> dict[str, Any]:
     """Load the configured version, score ``source`` into ``target``, ship the logs; a summary."""
-    plane = build_dataplane(settings)
+    plane = build_dataplane(settings, batch=True)
     try:
         model = await plane.load_now()
         report = await score_file(plane, source, target, chunk_rows=chunk_rows)

@@ -101,13 +101,19 @@ class ModelHolder:
         served = self._prepare(model)
         self._served = served
         self.reason = ""
+        report = model.execution_report
         logger.info(
-            "serving %s version %s (run %s, %s preprocessing)",
+            "serving %s version %s (run %s) through %s",
             model.name,
             model.version,
             model.info.run_id,
-            "compiled" if model.compiled is not None else "scikit-learn",
-            extra={"aliases": model.info.aliases},
+            report.summary(),
+            extra={
+                "aliases": model.info.aliases,
+                "execution": report.path,
+                "verified_rows": report.verified_rows,
+                "max_probability_difference": report.max_probability_difference,
+            },
         )
         return served
 

@@ -34,6 +34,12 @@ class ServerMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.execution = Gauge(
+            "modelfleet_model_execution",
+            "1 for the path that serves the model (compiled, numpy-preprocessing, scikit-learn)",
+            ["path"],
+            registry=self.registry,
+        )
         self.spool_batches = Gauge(
             "modelfleet_log_spool_batches", "Log batches waiting on disk", registry=self.registry
         )

@@ -9,34 +9,46 @@ from __future__ import annotations
 import functools
 
 import httpx
-from threadpoolctl import threadpool_limits
 
 from modelfleet.model_server.config import ModelServerSettings
 from modelfleet.model_server.dataplane import DataPlane
+from modelfleet.model_server.execution import PATHS
 from modelfleet.model_server.loader import Loader, ModelHolder
 from modelfleet.model_server.logging_shipper import LogShipper
 from modelfleet.model_server.metrics import ServerMetrics
 from modelfleet.model_server.runtime import LoadedModel, load
 from modelfleet.model_server.serving import ServedModel
 from modelfleet.model_server.spool import Spool
+from modelfleet.model_server.workers import WorkerSlot, WorkerSlots
 
 
 def build_dataplane(
     settings: ModelServerSettings,
     *,
+    batch: bool = False,
     loader: Loader | None = None,
     metrics: ServerMetrics | None = None,
 ) -> DataPlane:
-    """The data plane for the configured version, with its loader, batching and log shipper."""
+    """The data plane of this worker process (or of a batch scoring run, ``batch``).
+
+    The worker first claims its slot (see :mod:`modelfleet.model_server.workers`): the slot
+    names its log spool, and the plane is ready only once every slot's worker is.
+    """
     metrics = metrics or ServerMetrics()
+    if batch:
+        slots = WorkerSlots(settings.batch_dir(), None)
+    else:
+        slots = WorkerSlots(settings.instance_dir(), settings.resolved_workers())
+    slot = slots.claim()
     holder = ModelHolder(
         settings.model_ref.uri,
         loader or registry_loader(settings),
-        functools.partial(prepare, settings, metrics),
+        functools.partial(prepare, settings, metrics, slot),
         first_delay=settings.load_retry_seconds,
         max_delay=settings.load_retry_max,
     )
-    return DataPlane(holder, metrics, log_shipper(settings, metrics))
+    shipper = log_shipper(settings, metrics, slot.index, batch=batch, workers=slots.count)
+    return DataPlane(holder, metrics, shipper, slots=None if batch else slots, slot=slot)
 
 
 def registry_loader(settings: ModelServerSettings) -> Loader:
@@ -47,33 +59,52 @@ def registry_loader(settings: ModelServerSettings) -> Loader:
         settings.mlflow_tracking_uri,
         unknown=settings.unknown_columns,
         max_rows=settings.max_rows,
-        compile_preprocessing=settings.compiled_preprocessing,
+        compiled=settings.compiled,
+        verify_rows=settings.verify_rows,
     )
 
 
 def prepare(
-    settings: ModelServerSettings, metrics: ServerMetrics, model: LoadedModel
+    settings: ModelServerSettings, metrics: ServerMetrics, slot: WorkerSlot, model: LoadedModel
 ) -> ServedModel:
-    """Make a freshly loaded model servable; runs on the event loop's thread, which predicts.
+    """Make a freshly loaded model servable (on the event loop's thread) and mark the slot."""
+    for path in PATHS:
+        metrics.execution.labels(path).set(1 if path == model.execution_report.path else 0)
+    if settings.batching:
+        served = ServedModel.batched(
+            model,
+            settings.inference_threads,
+            max_batch_size=settings.max_batch_size,
+            max_wait=settings.max_batch_wait_ms / 1000.0,
+            on_batch=metrics.batch_rows.observe,
+        )
+    else:
+        served = ServedModel.direct(model, settings.inference_threads, metrics.batch_rows.observe)
+    slot.mark_ready()
+    return served
 
-    OpenMP/BLAS threads are capped here, after the load: threadpoolctl only reaches libraries
-    already loaded, and OpenMP keeps the setting per thread.
+
+def log_shipper(
+    settings: ModelServerSettings,
+    metrics: ServerMetrics,
+    slot: int,
+    *,
+    batch: bool = False,
+    workers: int | None = None,
+) -> LogShipper | None:
+    """The shipper to the collector, or None when no collector is configured.
+
+    Its spool is the slot's; spools of slots a smaller worker count no longer has are adopted
+    by the slot with the same remainder, so their batches are still replayed.
     """
-    threadpool_limits(limits=settings.inference_threads)
-    if not settings.batching:
-        return ServedModel.direct(model, metrics.batch_rows.observe)
-    return ServedModel.batched(
-        model,
-        max_batch_size=settings.max_batch_size,
-        max_wait=settings.max_batch_wait_ms / 1000.0,
-        on_batch=metrics.batch_rows.observe,
-    )
-
-
-def log_shipper(settings: ModelServerSettings, metrics: ServerMetrics) -> LogShipper | None:
-    """The shipper to the collector, or None when no collector is configured."""
     if not settings.collector_url:
         return None
+    spool = Spool(settings.resolved_spool_dir(slot, batch=batch), settings.spool_max_bytes)
+    if workers:
+        for orphan in sorted(spool.directory.parent.glob("worker-*")):
+            index = orphan.name.removeprefix("worker-")
+            if index.isdigit() and int(index) >= workers and int(index) % workers == slot:
+                spool.adopt(orphan)
     token = settings.collector_bearer()
     client = httpx.AsyncClient(
         base_url=settings.collector_url.rstrip("/"),
@@ -82,7 +113,7 @@ def log_shipper(settings: ModelServerSettings, metrics: ServerMetrics) -> LogShi
     )
     return LogShipper(
         client,
-        Spool(settings.resolved_spool_dir(), settings.spool_max_bytes),
+        spool,
         metrics,
         batch_rows=settings.log_batch_size,
         flush_seconds=settings.log_flush_seconds,

@@ -5,8 +5,8 @@ For a one-row request, scikit-learn's ColumnTransformer costs about four of the 
 itself is trivial. This module recognises the exact steps the trainer fits (median/mean impute then
 StandardScaler for numbers; most-frequent/constant impute then OneHotEncoder for strings), reads
 their fitted statistics, and performs the same float64 operations in the same order, so the
-classifier receives a bit-identical matrix. Anything it does not recognise returns ``None`` and the
-server falls back to the scikit-learn pipeline.
+estimator receives a bit-identical matrix. Anything it does not recognise returns ``None`` and the
+server runs the scikit-learn pipeline instead (see :mod:`modelfleet.model_server.execution`).
 """
 
 from __future__ import annotations
@@ -38,25 +38,22 @@ class _OneHotBlock:
     width: int
 
 
-class CompiledPipeline:
-    """``predict_proba`` of a recognised pipeline without the scikit-learn per-call overhead."""
+class CompiledPreprocessing:
+    """The ColumnTransformer of a recognised pipeline as numpy operations."""
 
-    def __init__(self, blocks: list[_NumericBlock | _OneHotBlock], classifier: Any) -> None:
+    def __init__(self, blocks: list[_NumericBlock | _OneHotBlock]) -> None:
         self.blocks = blocks
-        self.classifier = classifier
         self.width = sum(
             len(b.columns) if isinstance(b, _NumericBlock) else b.width for b in blocks
         )
 
     @classmethod
-    def compile(cls, pipeline: Any) -> CompiledPipeline | None:
-        """The compiled form of ``pipeline``, or None when any step is not recognised."""
+    def compile(cls, pipeline: Any) -> CompiledPreprocessing | None:
+        """The compiled first step of ``pipeline``, or None when any step is not recognised."""
         if not isinstance(pipeline, Pipeline) or len(pipeline.steps) != 2:
             return None
-        preprocess, classifier = pipeline.steps[0][1], pipeline.steps[1][1]
+        preprocess = pipeline.steps[0][1]
         if not isinstance(preprocess, ColumnTransformer):
-            return None
-        if not hasattr(classifier, "predict_proba"):
             return None
         blocks: list[_NumericBlock | _OneHotBlock] = []
         for _name, transformer, columns in preprocess.transformers_:
@@ -68,7 +65,7 @@ class CompiledPipeline:
             if block is None:
                 return None
             blocks.append(block)
-        return cls(blocks, classifier) if blocks else None
+        return cls(blocks) if blocks else None
 
     def transform(self, values: dict[str, list[Any]], n: int) -> np.ndarray:
         """The matrix the ColumnTransformer would produce for these rows."""
@@ -96,9 +93,6 @@ class CompiledPipeline:
                             out[i, offset + position] = 1.0
                 offset += block.width
         return out
-
-    def predict_proba(self, values: dict[str, list[Any]], n: int) -> np.ndarray:
-        return np.asarray(self.classifier.predict_proba(self.transform(values, n)))
 
 
 def _column_names(columns: Any) -> bool:
