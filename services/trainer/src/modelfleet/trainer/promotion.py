@@ -15,51 +15,15 @@ from dataclasses import dataclass
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
-from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from modelfleet.common import evaluations
 from modelfleet.common import model_contract as contract
 from modelfleet.common.errors import BadRequestError, ConflictError, NotFoundError, UnavailableError
 from modelfleet.common.mlflow_registry import versions_of
+from modelfleet.common.wire import RANKING_METRICS, PromotionRequest, PromotionResult
 
-RANKING_METRICS = (
-    "accuracy",
-    "f1_macro",
-    "f1_weighted",
-    "precision_macro",
-    "precision_weighted",
-    "recall_macro",
-    "recall_weighted",
-    "roc_auc_ovr",
-)
 _AVERAGES = {"macro", "weighted"}
-
-
-class PromotionRequest(BaseModel):
-    """Body of ``POST /v1/promotions`` and the options of ``modelfleet promote``."""
-
-    model_name: str = Field(min_length=1)
-    metric: str = Field(default="f1_macro", description="Overall metric that ranks versions")
-    tolerance: float = Field(default=0.02, ge=0, le=1, description="Allowed per-class recall drop")
-    force: bool = Field(default=False, description="Promote despite a per-class regression")
-    version: str | None = Field(default=None, description="Promote this version, not the best")
-
-
-class PromotionResult(BaseModel):
-    """What moved and why."""
-
-    model_name: str
-    metric: str
-    source: str
-    champion: str
-    challenger: str | None
-    previous_champion: str | None
-    changed: bool
-    forced: bool
-    scores: dict[str, float]
-    regressions: list[str]
-    reason: str
 
 
 @dataclass

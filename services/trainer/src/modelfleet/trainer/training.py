@@ -24,35 +24,19 @@ import pandas as pd
 import skops.io
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
-from pydantic import BaseModel, Field
 from sklearn.model_selection import train_test_split
 
 from modelfleet.common import model_contract as contract
 from modelfleet.common.classification_metrics import compute_metrics
 from modelfleet.common.datasets.loading import LoadedDataset, load_dataset
 from modelfleet.common.errors import BadRequestError
+from modelfleet.common.wire import TrainRequest
 from modelfleet.trainer.pipeline import build_pipeline
 from modelfleet.trainer.reporting import confusion_matrix_plot, feature_importance, importance_plot
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-
-
-class TrainRequest(BaseModel):
-    """What to train: the body of ``POST /v1/jobs`` and the options of ``modelfleet train``."""
-
-    data: str = Field(description="Path of a CSV/parquet file, or the name of a catalog dataset")
-    target: str = Field(description="Name of the label column")
-    model_type: str = Field(default="hgb", description="hgb, gbm, rf or logreg")
-    params: dict[str, Any] = Field(default_factory=dict, description="Estimator parameters")
-    model_name: str = Field(
-        description="Registered model name in MLflow", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$"
-    )
-    id_columns: list[str] | None = Field(default=None, description="Override id detection")
-    drop: list[str] = Field(default_factory=list, description="Columns to leave out")
-    dataset_name: str | None = Field(default=None, description="Name for the lineage record")
-    description: str | None = None
 
 
 @dataclass

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modelfleet.common.db.engine import session_scope
 from modelfleet.common.errors import ModelfleetError
+from modelfleet.common.wire import JOB_FAILED, JOB_SUCCEEDED, TrainRequest
 from modelfleet.trainer import jobs
 from modelfleet.trainer.config import TrainerSettings
 from modelfleet.trainer.metrics import TrainerMetrics
 from modelfleet.trainer.runner import run_training
-from modelfleet.trainer.training import TrainRequest
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class TrainingWorker:
             job_id, payload, model_type = job.id, dict(job.request), job.model_type
         logger.info("job %s started", job_id, extra={"job_id": job_id})
         start = time.perf_counter()
-        outcome = jobs.FAILED
+        outcome = JOB_FAILED
         try:
             request = TrainRequest.model_validate(payload)
             result = run_training(request, self._settings, self._factory)
@@ -91,7 +91,7 @@ class TrainingWorker:
             logger.exception("job %s crashed", job_id, extra={"job_id": job_id})
             self._record_failure(job_id, f"internal error: {type(exc).__name__}: {exc}")
         else:
-            outcome = jobs.SUCCEEDED
+            outcome = JOB_SUCCEEDED
             with session_scope(self._factory) as session:
                 jobs.succeed(session, job_id, result)
             logger.info(

@@ -18,8 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from modelfleet.common.db.engine import is_postgres
 from modelfleet.common.db.models import Evaluation
-
-RUNNING, DONE, FAILED = "running", "done", "failed"
+from modelfleet.common.wire import EVALUATION_FAILED, EVALUATION_RUNNING
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def claim(
         "golden_name": golden_name,
         "golden_digest": golden_digest,
         "target_url": target_url,
-        "status": RUNNING,
+        "status": EVALUATION_RUNNING,
         "claimed_by": owner,
         "heartbeat_at": now,
         "attempts": 1,
@@ -98,15 +97,15 @@ def claim(
             .where(
                 key,
                 or_(
-                    Evaluation.status == FAILED,
+                    Evaluation.status == EVALUATION_FAILED,
                     and_(
-                        Evaluation.status == RUNNING,
+                        Evaluation.status == EVALUATION_RUNNING,
                         or_(Evaluation.heartbeat_at.is_(None), Evaluation.heartbeat_at < stale),
                     ),
                 ),
             )
             .values(
-                status=RUNNING,
+                status=EVALUATION_RUNNING,
                 claimed_by=owner,
                 heartbeat_at=now,
                 attempts=Evaluation.attempts + 1,
@@ -133,7 +132,7 @@ def heartbeat(engine: Engine, evaluation_id: int, owner: str, **values: Any) -> 
             .where(
                 Evaluation.id == evaluation_id,
                 Evaluation.claimed_by == owner,
-                Evaluation.status == RUNNING,
+                Evaluation.status == EVALUATION_RUNNING,
             )
             .values(heartbeat_at=_now(), **values)
         )
