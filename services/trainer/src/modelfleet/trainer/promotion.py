@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from modelfleet.common import evaluations
 from modelfleet.common import model_contract as contract
+from modelfleet.common.db.queries import evaluations as stored
 from modelfleet.common.errors import BadRequestError, ConflictError, NotFoundError, UnavailableError
 from modelfleet.common.mlflow_registry import versions_of
 from modelfleet.common.wire import RANKING_METRICS, PromotionRequest, PromotionResult
@@ -125,7 +126,7 @@ def _scores(
     metric: str,
 ) -> _Scores:
     """Evaluation scores on the newest golden set every version shares, else MLflow test ones."""
-    done = {v: evaluations.done_evaluations(session, model, v) for v in versions}
+    done = {v: stored.done_evaluations(session, model, v) for v in versions}
     common = set.intersection(*({e.golden_digest for e in evals} for evals in done.values()))
     if common:
         newest = max(
@@ -135,7 +136,7 @@ def _scores(
         values: dict[str, float] = {}
         for version, evals in done.items():
             latest = next(e for e in evals if e.golden_digest == newest.golden_digest)
-            overall = evaluations.overall_metrics(session, latest.id)
+            overall = stored.overall_metrics(session, latest.id)
             if metric not in overall:
                 break
             values[version] = overall[metric]
