@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Depends, Query, Response
 
 from modelfleet.common.wire import JobAccepted, JobOut, TrainRequest
-from modelfleet.trainer import jobs
+from modelfleet.trainer import job_queue
 from modelfleet.trainer.context import TrainerContext
 
 
@@ -18,7 +18,7 @@ def router(ctx: TrainerContext, auth: Callable[..., Awaitable[None]]) -> APIRout
     def submit(request: TrainRequest, response: Response) -> JobAccepted:
         """Validate the request (model, parameters, data, columns) and queue it."""
         with ctx.session() as session:
-            accepted = jobs.submit(session, request, ctx.settings.seed)
+            accepted = job_queue.submit(session, request, ctx.settings.seed)
         if ctx.worker is not None:
             ctx.worker.notify()
         response.headers["Location"] = f"/v1/jobs/{accepted.job_id}"
@@ -30,11 +30,11 @@ def router(ctx: TrainerContext, auth: Callable[..., Awaitable[None]]) -> APIRout
         limit: int = Query(100, ge=1, le=1000),
     ) -> list[JobOut]:
         with ctx.session() as session:
-            return jobs.list_jobs(session, status, limit)
+            return job_queue.list_jobs(session, status, limit)
 
     @api.get("/{job_id}")
     def get_job(job_id: str) -> JobOut:
         with ctx.session() as session:
-            return jobs.get(session, job_id)
+            return job_queue.get(session, job_id)
 
     return api

@@ -1,4 +1,5 @@
-"""Training jobs: validate and queue a request, claim the next one FIFO, record the outcome.
+"""The job queue: validate and queue a training request, claim the next one FIFO, record the
+outcome (the worker runs what it claims, :mod:`modelfleet.trainer.worker`).
 
 The ``training_jobs`` table is the queue, so a restart loses nothing: a job left ``running`` by
 a crash is put back in the queue when the worker starts (one worker per database is assumed, as
