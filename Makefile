@@ -81,9 +81,10 @@ k8s-validate: tools ## render the chart (defaults, everything on) and validate a
 	$(HELM) template fleet $(CHART) --namespace modelfleet --values $(CHART)/ci/everything-values.yaml > .tools/rendered/everything.yaml
 	$(RUN) kubernetes-validate -k $(K8S_VERSION) --strict .tools/rendered/default.yaml .tools/rendered/everything.yaml
 
-k8s-manifests: tools ## regenerate k8s/ (kustomize base + overlays) and the chart's README from the chart
-	$(RUN) python scripts/render-k8s.py --helm $(HELM)
+k8s-manifests: tools ## regenerate the chart's values.schema.json and README from values.yaml, and k8s/ from the chart
+	$(RUN) python scripts/chart-schema.py
 	$(RUN) python scripts/chart-readme.py
+	$(RUN) python scripts/render-k8s.py --helm $(HELM)
 
 k8s-check: helm-lint k8s-validate ## helm-lint, k8s-validate, hadolint, checkov (rendered chart + Dockerfiles)
 	$(HADOLINT) --config .hadolint.yaml services/*/Dockerfile

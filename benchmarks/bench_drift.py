@@ -38,7 +38,7 @@ import pandas as pd
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from modelfleet.common.datasets.synthetic import ID_COLUMN, TARGET, DriftSpec, GamingGenerator
+from modelfleet.cli.synthetic import ID_COLUMN, TARGET, DriftSpec, GamingGenerator
 from modelfleet.common.db.migrate import upgrade
 from modelfleet.drift_monitor.reference import PREDICTION_COLUMN, Reference
 

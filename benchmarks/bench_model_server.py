@@ -37,7 +37,7 @@ from model_server_servers import (
     start_modelfleet,
 )
 
-from modelfleet.common.processes import (
+from modelfleet.cli.processes import (
     ManagedProcess,
     free_port,
     start_mlflow_server,

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -13,10 +13,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from modelfleet.cli.processes import ManagedProcess, start_mlflow_server
 from modelfleet.common.db.engine import make_engine, make_session_factory
 from modelfleet.common.db.migrate import upgrade
 from modelfleet.common.db.models import Evaluation, EvaluationMetric
-from modelfleet.common.processes import ManagedProcess, start_mlflow_server
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS_DIR = Path(os.environ.get("MODELFLEET_DATASETS_DIR", ROOT.parent / "shared" / "datasets"))
@@ -86,7 +86,7 @@ def mlflow_uri(mlflow_server: ManagedProcess, monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture(scope="session")
 def gaming_training_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic gaming file (3,000 rows) that trains in a couple of seconds."""
-    from modelfleet.common.datasets.synthetic import GamingGenerator
+    from modelfleet.cli.synthetic import GamingGenerator
 
     path = tmp_path_factory.mktemp("data") / "gaming_small.csv"
     GamingGenerator(seed=11).generate(3000).to_csv(path, index=False)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
 
 TOKEN = "collector-test-token"
 
@@ -104,7 +104,7 @@ def start_model_server(
 @pytest.fixture(scope="session")
 def golden_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3,000-row golden file from the synthetic gaming generator (another seed than training)."""
-    from modelfleet.common.datasets.synthetic import GamingGenerator
+    from modelfleet.cli.synthetic import GamingGenerator
 
     path = tmp_path_factory.mktemp("golden") / "gaming_golden.csv"
     GamingGenerator(seed=23).generate(3000).to_csv(path, index=False)

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, insert
 
-from modelfleet.common.datasets.synthetic import ID_COLUMN, TARGET, DriftSpec, GamingGenerator
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.synthetic import ID_COLUMN, TARGET, DriftSpec, GamingGenerator
 from modelfleet.common.db.models import Label, Prediction
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
 from tests.polling import wait_for
 
 TOKEN = "drift-test-token"
@@ -178,7 +178,7 @@ def run_drift(base_url: str, body: dict[str, Any], timeout: float = 180) -> dict
     run_id = started.json()["id"]
 
     def finished() -> dict[str, Any] | None:
-        run = httpx.get(f"{base_url}/v1/drift/runs/{run_id}", timeout=30).json()
-        return dict(run) if run["status"] != "running" else None
+        run: dict[str, Any] = httpx.get(f"{base_url}/v1/drift/runs/{run_id}", timeout=30).json()
+        return run if run["status"] != "running" else None
 
     return wait_for(finished, timeout=timeout, what=f"drift run {run_id} to finish", interval=0.5)

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from mlflow import MlflowClient
 
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.synthetic import DriftSpec
 from modelfleet.common import model_contract as contract
-from modelfleet.common.datasets.synthetic import DriftSpec
 from modelfleet.common.db.migrate import upgrade
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
 from tests.drift_monitor.conftest import (
     AUTH,
     TOKEN,

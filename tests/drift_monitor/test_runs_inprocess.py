@@ -9,10 +9,10 @@ from sqlalchemy import create_engine, insert
 from typer.testing import CliRunner
 
 from modelfleet.cli.main import app
-from modelfleet.common.datasets.synthetic import KEY_COLUMNS, DriftSpec
+from modelfleet.cli.processes import free_port
+from modelfleet.cli.synthetic import KEY_COLUMNS, DriftSpec
 from modelfleet.common.db.migrate import upgrade
 from modelfleet.common.db.models import Prediction
-from modelfleet.common.processes import free_port
 from modelfleet.drift_monitor.config import DriftSettings
 from modelfleet.drift_monitor.service import build_monitor
 from modelfleet.drift_monitor.window import WindowSpec

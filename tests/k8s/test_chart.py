@@ -166,6 +166,47 @@ def test_each_model_servers_entry_becomes_its_own_deployment_and_service(render:
             assert (selector <= other_labels) == (other_name == name)
 
 
+def test_model_servers_are_shaped_like_every_other_modelfleet_service(
+    everything_manifests: list[Manifest],
+) -> None:
+    """One workload helper renders them all: same pod, container and Service shape."""
+    deployments = [
+        m
+        for m in by_kind(everything_manifests, "Deployment")
+        if m["metadata"]["labels"]["app.kubernetes.io/component"] in SERVICE_COMPONENTS
+    ]
+    components = {m["metadata"]["labels"]["app.kubernetes.io/component"] for m in deployments}
+    assert components == SERVICE_COMPONENTS
+
+    def shape(deployment: Manifest) -> dict[str, object]:
+        pod = deployment["spec"]["template"]
+        (container,) = pod["spec"]["containers"]
+        return {
+            "pod keys": sorted(set(pod["spec"]) - {"initContainers"}),
+            "pod annotations": sorted(pod["metadata"]["annotations"]),
+            "pod security": pod["spec"]["securityContext"],
+            "container keys": sorted(container),
+            "container security": container["securityContext"],
+            "probes": [container[p] for p in ("startupProbe", "livenessProbe", "readinessProbe")],
+            "ports": container["ports"],
+            "first env": container["env"][0]["name"],
+            "volumes": [v["name"] for v in pod["spec"]["volumes"]][:2],
+            "owner annotation": deployment["metadata"]["annotations"]["modelfleet.io/owner"],
+        }
+
+    trainer = next(d for d in deployments if d["metadata"]["name"].endswith("-trainer"))
+    for deployment in deployments:
+        assert shape(deployment) == shape(trainer), name_of(deployment)
+    services = [
+        m
+        for m in by_kind(everything_manifests, "Service")
+        if m["metadata"]["labels"]["app.kubernetes.io/component"] in SERVICE_COMPONENTS
+    ]
+    assert {str(s["spec"]["ports"]) for s in services} == {
+        "[{'name': 'http', 'port': 8080, 'targetPort': 'http', 'protocol': 'TCP'}]"
+    }
+
+
 def test_adding_a_version_adds_one_deployment_and_leaves_the_others_untouched(
     render: Renderer,
 ) -> None:
@@ -457,7 +498,9 @@ def test_every_database_pod_waits_for_the_schema(manifests: list[Manifest]) -> N
             init = spec.get("initContainers", [])
             assert [c["name"] for c in init] == ["wait-for-schema"], name_of(manifest)
             assert init[0]["image"] == spec["containers"][0]["image"]
-            assert "current_revision" in " ".join(init[0]["args"])
+            assert init[0]["command"] == ["python", "-m", "modelfleet.common.db.wait"]
+            assert "args" not in init[0], "the timeout is the module's default (15 minutes)"
+            assert "MODELFLEET_DATABASE_URL" in env_of(init[0])
             waiting.add(manifest["metadata"]["labels"]["app.kubernetes.io/component"])
     assert {"trainer", "collector", "drift-monitor", "evaluation", "drift-run"} <= waiting
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from modelfleet.common.processes import ManagedProcess, free_port, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port, wait_until_ready
 
 from .conftest import ROOT, Renderer, find_tool, run
 

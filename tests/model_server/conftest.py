@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
 
 TOKEN = "model-server-test-token"
 StartServer = Callable[..., ManagedProcess]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from modelfleet.common.processes import ManagedProcess
+from modelfleet.cli.processes import ManagedProcess
 from modelfleet.common.wire import ModelInfo, PredictResponse
 from tests.model_server.conftest import records
 

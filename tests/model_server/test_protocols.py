@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from modelfleet.common.processes import ManagedProcess
+from modelfleet.cli.processes import ManagedProcess
 from tests.model_server.conftest import records
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
 from tests.polling import wait_for
 
 TOKEN = "trainer-test-token"

@@ -13,7 +13,6 @@ import orjson
 
 from modelfleet.common.errors import ModelfleetError
 from modelfleet.common.logging import configure_logging
-from modelfleet.model_server.batch import run
 from modelfleet.model_server.config import ModelServerSettings
 
 logger = logging.getLogger("modelfleet.model_server")
@@ -23,9 +22,10 @@ def serve(settings: ModelServerSettings) -> None:
     import uvicorn
 
     from modelfleet.model_server.app import create_app
+    from modelfleet.model_server.wiring import build_dataplane
 
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, build_dataplane(settings)),
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.input.is_file():
             logger.error("input file %s does not exist", args.input)
             return 2
+        from modelfleet.model_server.file_scoring import run
+
         try:
             summary = asyncio.run(run(settings, args.input, args.output, args.chunk_rows))
         except ModelfleetError as exc:

@@ -19,7 +19,6 @@ from modelfleet.model_server.schema import Batch
 logger = logging.getLogger(__name__)
 
 Predict = Callable[[Batch], Prediction]
-BatchObserver = Callable[[int], None]
 
 
 class Batcher:
@@ -31,7 +30,7 @@ class Batcher:
         *,
         max_batch_size: int,
         max_wait: float = 0.0,
-        on_batch: BatchObserver | None = None,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self._predict = predict
         self.max_batch_size = max_batch_size

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from modelfleet.common.processes import mlflow_server_command
+from modelfleet.cli.processes import mlflow_server_command
 from modelfleet.common.settings import DatabaseSettings
 
 Kind = Literal["core", "model-server"]

@@ -9,7 +9,6 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
 from modelfleet.collector.config import CollectorSettings
-from modelfleet.collector.dberrors import database_errors
 from modelfleet.collector.ingest.labels import store_labels
 from modelfleet.collector.ingest.parsing import parse_prediction_batch
 from modelfleet.collector.ingest.store import PredictionWriter
@@ -24,8 +23,7 @@ def ingest_router(engine: Engine, settings: CollectorSettings) -> APIRouter:
 
     def _ingest(body: bytes) -> dict[str, int]:
         rows = parse_prediction_batch(body)
-        with database_errors(settings.retry_after_seconds):
-            inserted = writer.write(rows)
+        inserted = writer.write(rows)
         return {"received": len(rows), "inserted": inserted, "duplicates": len(rows) - inserted}
 
     @router.post("/predictions", dependencies=auth)
@@ -38,8 +36,7 @@ def ingest_router(engine: Engine, settings: CollectorSettings) -> APIRouter:
         return await run_in_threadpool(_ingest, body)
 
     def _labels(batch: LabelBatch) -> dict[str, Any]:
-        with database_errors(settings.retry_after_seconds):
-            return {"stored": store_labels(engine, batch.labels)}
+        return {"stored": store_labels(engine, batch.labels)}
 
     @router.post("/labels", dependencies=auth)
     async def ingest_labels(batch: LabelBatch) -> dict[str, Any]:

@@ -13,37 +13,35 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from modelfleet.common.errors import BadRequestError
-from modelfleet.model_server.protocols.common import (
-    UnsupportedMediaError,
-    dataplane,
-    json_response,
-    read_body,
-    read_json_object,
-)
+from modelfleet.common.errors import BadRequestError, UnsupportedMediaTypeError
+from modelfleet.model_server.dataplane import DataPlane
+from modelfleet.model_server.protocols.http import BodyReader, json_response
 from modelfleet.model_server.schema import Batch, InputSchema
-
-router = APIRouter(tags=["mlflow"])
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 
-@router.post("/invocations")
-async def invocations(request: Request) -> Response:
-    """Predict in any of MLflow's input formats; answer ``{"predictions": [...]}``."""
-    plane = dataplane(request)
-    schema = plane.model.schema
-    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
-    if content_type == "text/csv":
-        batch = from_csv(schema, (await read_body(request)).decode("utf-8", errors="replace"))
-    elif content_type == "application/json":
-        batch = from_json(schema, await read_json_object(request))
-    else:
-        raise UnsupportedMediaError(
-            f"content type {content_type!r} is not supported; use application/json or text/csv"
-        )
-    scored = await plane.infer(batch)
-    return json_response({"predictions": scored.prediction.labels})
+def router(plane: DataPlane, body: BodyReader) -> APIRouter:
+    api = APIRouter(tags=["mlflow"])
+
+    @api.post("/invocations")
+    async def invocations(request: Request) -> Response:
+        """Predict in any of MLflow's input formats; answer ``{"predictions": [...]}``."""
+        schema = plane.model.schema
+        content_type = request.headers.get("content-type", "application/json")
+        content_type = content_type.split(";")[0].strip()
+        if content_type == "text/csv":
+            batch = from_csv(schema, (await body.bytes(request)).decode("utf-8", errors="replace"))
+        elif content_type == "application/json":
+            batch = from_json(schema, await body.json_object(request))
+        else:
+            raise UnsupportedMediaTypeError(
+                f"content type {content_type!r} is not supported; use application/json or text/csv"
+            )
+        scored = await plane.infer(batch)
+        return json_response({"predictions": scored.prediction.labels})
+
+    return api
 
 
 def from_json(schema: InputSchema, body: dict[str, Any]) -> Batch:

@@ -7,101 +7,99 @@ numbers); the outputs are ``label`` (BYTES ``[n]``) and ``probabilities`` (FP64 
 from __future__ import annotations
 
 import math
-from importlib.metadata import version as package_version
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from modelfleet.common.errors import BadRequestError, NotFoundError
-from modelfleet.model_server.protocols.common import dataplane, json_response, read_json_object
+from modelfleet.model_server.dataplane import DataPlane, Scored
+from modelfleet.model_server.protocols.http import BodyReader, json_response
 from modelfleet.model_server.runtime import LoadedModel
-from modelfleet.model_server.views import v2_datatype
-
-router = APIRouter(prefix="/v2", tags=["open-inference-v2"])
 
 NUMERIC_DATATYPES = frozenset(
     {"FP64", "FP32", "FP16", "INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16"}
 )
 OUTPUTS = ("label", "probabilities")
+V2_DATATYPES = {"long": "INT64", "integer": "INT32", "double": "FP64", "float": "FP32"}
+"""Open Inference Protocol datatype of each MLflow signature type; anything else is BYTES."""
 
 
-@router.get("")
-async def server_metadata() -> Response:
-    return json_response(
-        {
-            "name": "modelfleet-model-server",
-            "version": package_version("modelfleet-model-server"),
-            "extensions": [],
-        }
-    )
+def router(plane: DataPlane, body: BodyReader) -> APIRouter:
+    api = APIRouter(prefix="/v2", tags=["open-inference-v2"])
+
+    def served(name: str, version: str | None) -> LoadedModel:
+        model = plane.model
+        if name != model.name:
+            raise NotFoundError(
+                f"model {name!r} is not served here; this one serves {model.name!r}"
+            )
+        if version is not None and version != model.version:
+            raise NotFoundError(
+                f"version {version!r} of {name!r} is not served here (this server serves "
+                f"version {model.version})"
+            )
+        return model
+
+    @api.get("")
+    async def server_metadata() -> Response:
+        return json_response(plane.server_metadata())
+
+    @api.get("/health/live")
+    async def live() -> Response:
+        return json_response({"live": plane.live()})
+
+    @api.get("/health/ready")
+    async def ready() -> Response:
+        reason = await plane.ready()
+        if reason is None:
+            return json_response({"ready": True})
+        return json_response({"ready": False, "detail": reason}, status_code=503)
+
+    @api.get("/models/{name}")
+    @api.get("/models/{name}/versions/{version}")
+    async def model_metadata(name: str, version: str | None = None) -> Response:
+        return json_response(_metadata(served(name, version)))
+
+    @api.get("/models/{name}/ready")
+    @api.get("/models/{name}/versions/{version}/ready")
+    async def model_ready(name: str, version: str | None = None) -> Response:
+        model = served(name, version)
+        return json_response({"name": model.name, "ready": True})
+
+    @api.post("/models/{name}/infer")
+    @api.post("/models/{name}/versions/{version}/infer")
+    async def infer(request: Request, name: str, version: str | None = None) -> Response:
+        model = served(name, version)
+        document = await body.json_object(request)
+        columns = _columns(model, document.get("inputs"))
+        wanted = _requested_outputs(document.get("outputs"))
+        request_id = document.get("id")
+        if request_id is not None and (not isinstance(request_id, str) or len(request_id) > 64):
+            raise BadRequestError("id must be a string of at most 64 characters")
+        scored = await plane.infer(model.schema.from_columns(columns), request_id=request_id)
+        return json_response(_response(scored.model, scored, wanted))
+
+    return api
 
 
-@router.get("/health/live")
-async def live() -> Response:
-    return json_response({"live": True})
+def _metadata(model: LoadedModel) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "versions": [model.version],
+        "platform": "sklearn",
+        "inputs": [
+            {"name": c.name, "datatype": V2_DATATYPES.get(c.type, "BYTES"), "shape": [-1]}
+            for c in model.schema.columns
+        ],
+        "outputs": [
+            {"name": "label", "datatype": "BYTES", "shape": [-1]},
+            {"name": "probabilities", "datatype": "FP64", "shape": [-1, len(model.classes)]},
+        ],
+        "parameters": {"classes": model.classes},
+    }
 
 
-@router.get("/health/ready")
-async def ready(request: Request) -> Response:
-    reason = await dataplane(request).holder.readiness()
-    if reason is None:
-        return json_response({"ready": True})
-    return json_response({"ready": False, "detail": reason}, status_code=503)
-
-
-def _model(request: Request, name: str, version: str | None) -> LoadedModel:
-    model = dataplane(request).model
-    if name != model.name:
-        raise NotFoundError(f"model {name!r} is not served here; this one serves {model.name!r}")
-    if version is not None and version != model.version:
-        raise NotFoundError(
-            f"version {version!r} of {name!r} is not served here (this server serves "
-            f"version {model.version})"
-        )
-    return model
-
-
-@router.get("/models/{name}")
-@router.get("/models/{name}/versions/{version}")
-async def model_metadata(request: Request, name: str, version: str | None = None) -> Response:
-    model = _model(request, name, version)
-    return json_response(
-        {
-            "name": model.name,
-            "versions": [model.version],
-            "platform": "sklearn",
-            "inputs": [
-                {"name": c.name, "datatype": v2_datatype(c.type), "shape": [-1]}
-                for c in model.schema.columns
-            ],
-            "outputs": [
-                {"name": "label", "datatype": "BYTES", "shape": [-1]},
-                {"name": "probabilities", "datatype": "FP64", "shape": [-1, len(model.classes)]},
-            ],
-            "parameters": {"classes": model.classes},
-        }
-    )
-
-
-@router.get("/models/{name}/ready")
-@router.get("/models/{name}/versions/{version}/ready")
-async def model_ready(request: Request, name: str, version: str | None = None) -> Response:
-    model = _model(request, name, version)
-    return json_response({"name": model.name, "ready": True})
-
-
-@router.post("/models/{name}/infer")
-@router.post("/models/{name}/versions/{version}/infer")
-async def infer(request: Request, name: str, version: str | None = None) -> Response:
-    plane = dataplane(request)
-    model = _model(request, name, version)
-    body = await read_json_object(request)
-    columns = _columns(model, body.get("inputs"))
-    wanted = _requested_outputs(body.get("outputs"))
-    request_id = body.get("id")
-    if request_id is not None and (not isinstance(request_id, str) or len(request_id) > 64):
-        raise BadRequestError("id must be a string of at most 64 characters")
-    scored = await plane.infer(model.schema.from_columns(columns), request_id=request_id)
+def _response(model: LoadedModel, scored: Scored, wanted: list[str]) -> dict[str, Any]:
     n, k = scored.batch.size, len(model.classes)
     tensors = {
         "label": {
@@ -118,15 +116,13 @@ async def infer(request: Request, name: str, version: str | None = None) -> Resp
             "parameters": {"classes": model.classes},
         },
     }
-    return json_response(
-        {
-            "model_name": model.name,
-            "model_version": model.version,
-            "id": scored.request_id,
-            "parameters": {},
-            "outputs": [tensors[name] for name in wanted],
-        }
-    )
+    return {
+        "model_name": model.name,
+        "model_version": model.version,
+        "id": scored.request_id,
+        "parameters": {},
+        "outputs": [tensors[name] for name in wanted],
+    }
 
 
 def _columns(model: LoadedModel, inputs: Any) -> dict[str, list[Any]]:

@@ -8,14 +8,12 @@ the collector with source ``batch``, exactly like online predictions.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import logging
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +25,10 @@ import pyarrow.parquet as pq
 from modelfleet.common import model_contract as contract
 from modelfleet.common.errors import BadRequestError
 from modelfleet.model_server.config import ModelServerSettings
-from modelfleet.model_server.dataplane import Scored
-from modelfleet.model_server.logging_shipper import LogShipper
-from modelfleet.model_server.metrics import ServerMetrics
+from modelfleet.model_server.dataplane import DataPlane, Scored
 from modelfleet.model_server.runtime import LoadedModel
 from modelfleet.model_server.schema import Batch
+from modelfleet.model_server.wiring import build_dataplane
 
 logger = logging.getLogger(__name__)
 
@@ -122,14 +119,10 @@ def output_table(
 
 
 async def score_file(
-    model: LoadedModel,
-    source: Path,
-    target: Path,
-    *,
-    chunk_rows: int = 50_000,
-    shipper: LogShipper | None = None,
+    plane: DataPlane, source: Path, target: Path, *, chunk_rows: int = 50_000
 ) -> BatchReport:
-    """Score ``source`` into ``target`` (parquet); logs go through ``shipper`` when given."""
+    """Score ``source`` into ``target`` (parquet) through the plane, which logs source ``batch``."""
+    model = plane.model
     report = BatchReport()
     started = time.perf_counter()
     run_id = uuid.uuid4().hex[:16]
@@ -145,17 +138,11 @@ async def score_file(
             report.errors.extend(errors)
             if batch is None:
                 continue
-            chunk_start = time.perf_counter()
-            prediction = model.predict(batch)
             entity = next((c for c in id_columns if c in frame.columns), None)
-            scored = Scored(
-                request_id=f"batch-{run_id}-{number}",
-                model=model,
-                batch=batch,
-                prediction=prediction,
+            scored = await plane.infer(
+                batch,
                 entity_ids=[str(frame[entity].iat[i]) for i in positions] if entity else None,
-                latency_ms=(time.perf_counter() - chunk_start) * 1000.0 / batch.size,
-                created_at=datetime.now(UTC),
+                request_id=f"batch-{run_id}-{number}",
                 source="batch",
             )
             table = output_table(model, frame, batch, positions, scored)
@@ -163,13 +150,9 @@ async def score_file(
                 writer = pq.ParquetWriter(target, table.schema)
             writer.write_table(table.cast(writer.schema))
             report.scored += batch.size
-            if shipper is not None:
-                await shipper.put(scored)
     finally:
         if writer is not None:
             writer.close()
-    if shipper is not None:
-        await shipper.flush()
     if report.errors:
         errors_path = target.with_suffix(".errors.csv")
         with errors_path.open("w", newline="") as handle:
@@ -184,19 +167,12 @@ async def run(
     settings: ModelServerSettings, source: Path, target: Path, chunk_rows: int = 50_000
 ) -> dict[str, Any]:
     """Load the configured version, score ``source`` into ``target``, ship the logs; a summary."""
-    from modelfleet.model_server.app import default_loader, limit_threads, log_shipper
-
-    model = await asyncio.to_thread(default_loader(settings))
-    limit_threads(settings.inference_threads)  # after loading, on the thread that predicts
-    shipper = log_shipper(settings, ServerMetrics())
-    if shipper is not None:
-        shipper.start()
+    plane = build_dataplane(settings)
     try:
-        report = await score_file(model, source, target, chunk_rows=chunk_rows, shipper=shipper)
+        model = await plane.load_now()
+        report = await score_file(plane, source, target, chunk_rows=chunk_rows)
     finally:
-        if shipper is not None:
-            await shipper.stop()
-            await shipper.client.aclose()
+        await plane.stop()  # ships (or spools) every log before the command exits
     return {
         "model": model.name,
         "version": model.version,
