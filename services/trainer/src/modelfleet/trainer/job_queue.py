@@ -18,19 +18,10 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from modelfleet.common import wire
 from modelfleet.common.db.models import TrainingJob, utcnow
 from modelfleet.common.errors import BadRequestError, NotFoundError
-from modelfleet.common.wire import (
-    JOB_FAILED,
-    JOB_QUEUED,
-    JOB_RUNNING,
-    JOB_STATUSES,
-    JOB_SUCCEEDED,
-    JobAccepted,
-    JobOut,
-    JobStatus,
-    TrainRequest,
-)
+from modelfleet.common.wire import JobAccepted, JobOut, TrainRequest
 from modelfleet.trainer import catalog
 from modelfleet.trainer.pipeline import make_classifier
 from modelfleet.trainer.training import TrainResult
@@ -40,7 +31,7 @@ def job_view(job: TrainingJob) -> JobOut:
     """A ``training_jobs`` row as the API shows it."""
     return JobOut(
         job_id=job.id,
-        status=cast(JobStatus, job.status),
+        status=cast(wire.JobStatus, job.status),
         model_name=job.model_name,
         model_type=job.model_type,
         request=job.request,
@@ -91,7 +82,7 @@ def submit(session: Session, request: TrainRequest, seed: int = 42) -> JobAccept
     validate(session, request, seed)
     job = TrainingJob(
         id=str(uuid.uuid4()),
-        status=JOB_QUEUED,
+        status=wire.JOB_QUEUED,
         request=request.model_dump(mode="json"),
         model_name=request.model_name,
         model_type=request.model_type,
@@ -99,7 +90,7 @@ def submit(session: Session, request: TrainRequest, seed: int = 42) -> JobAccept
     )
     session.add(job)
     session.flush()
-    return JobAccepted(job_id=job.id, status=JOB_QUEUED)
+    return JobAccepted(job_id=job.id, status=wire.JOB_QUEUED)
 
 
 def get(session: Session, job_id: str) -> JobOut:
@@ -111,8 +102,10 @@ def get(session: Session, job_id: str) -> JobOut:
 
 def list_jobs(session: Session, status: str | None = None, limit: int = 100) -> list[JobOut]:
     """Newest first, optionally only one status."""
-    if status is not None and status not in JOB_STATUSES:
-        raise BadRequestError(f"status: must be one of {', '.join(JOB_STATUSES)}, got {status!r}")
+    if status is not None and status not in wire.JOB_STATUSES:
+        raise BadRequestError(
+            f"status: must be one of {', '.join(wire.JOB_STATUSES)}, got {status!r}"
+        )
     query = select(TrainingJob).order_by(TrainingJob.created_at.desc()).limit(limit)
     if status is not None:
         query = query.where(TrainingJob.status == status)
@@ -123,8 +116,8 @@ def requeue_interrupted(session: Session) -> int:
     """Put jobs a crash left ``running`` back in the queue; returns how many."""
     result = session.execute(
         update(TrainingJob)
-        .where(TrainingJob.status == JOB_RUNNING)
-        .values(status=JOB_QUEUED, started_at=None, error="re-queued after a restart")
+        .where(TrainingJob.status == wire.JOB_RUNNING)
+        .values(status=wire.JOB_QUEUED, started_at=None, error="re-queued after a restart")
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -133,7 +126,7 @@ def claim_next(session: Session) -> TrainingJob | None:
     """Mark the oldest queued job ``running`` and return it (None when the queue is empty)."""
     query = (
         select(TrainingJob)
-        .where(TrainingJob.status == JOB_QUEUED)
+        .where(TrainingJob.status == wire.JOB_QUEUED)
         .order_by(TrainingJob.created_at, TrainingJob.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -141,7 +134,7 @@ def claim_next(session: Session) -> TrainingJob | None:
     job = session.scalars(query).first()
     if job is None:
         return None
-    job.status = JOB_RUNNING
+    job.status = wire.JOB_RUNNING
     job.started_at = utcnow()
     job.error = None
     session.flush()
@@ -152,7 +145,7 @@ def succeed(session: Session, job_id: str, result: TrainResult) -> None:
     job = session.get(TrainingJob, job_id)
     if job is None:
         return
-    job.status = JOB_SUCCEEDED
+    job.status = wire.JOB_SUCCEEDED
     job.run_id = result.run_id
     job.model_version = result.version
     job.metrics = {k: v for k, v in result.metrics.items() if k.startswith("test_")}
@@ -164,7 +157,7 @@ def fail(session: Session, job_id: str, error: str) -> None:
     job = session.get(TrainingJob, job_id)
     if job is None:
         return
-    job.status = JOB_FAILED
+    job.status = wire.JOB_FAILED
     job.error = error
     job.finished_at = utcnow()
 
@@ -174,6 +167,6 @@ def counts_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(
         select(TrainingJob.status, func.count()).group_by(TrainingJob.status)
     ).all()
-    counts: dict[str, int] = dict.fromkeys(JOB_STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(wire.JOB_STATUSES, 0)
     counts.update({str(status): int(n) for status, n in rows})
     return counts
