@@ -173,6 +173,7 @@ def test_postgres_writer_survives_refused_batches_and_inner_duplicates(pg_clean:
 
 def test_sqlite_claims_work_for_the_one_machine_default(tmp_path: Path) -> None:
     from modelfleet.collector.evaluation import claims
+    from modelfleet.common.wire import EVALUATION_FAILED
 
     url = f"sqlite:///{tmp_path / 'one-machine.db'}"
     upgrade(url)
@@ -187,7 +188,7 @@ def test_sqlite_claims_work_for_the_one_machine_default(tmp_path: Path) -> None:
     first = claims.claim(engine, owner="a", stale_seconds=60, **key)
     assert isinstance(first, claims.Claim) and not first.taken_over
     assert isinstance(claims.claim(engine, owner="b", stale_seconds=60, **key), claims.Busy)
-    claims.finish(engine, first.evaluation_id, "a", claims.FAILED, error="boom")
+    claims.finish(engine, first.evaluation_id, "a", EVALUATION_FAILED, error="boom")
     retry = claims.claim(engine, owner="b", stale_seconds=60, **key)
     assert isinstance(retry, claims.Claim) and retry.taken_over and retry.attempts == 2
     engine.dispose()

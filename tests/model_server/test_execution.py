@@ -22,8 +22,8 @@ from modelfleet.model_server import execution
 from modelfleet.model_server.execution import PipelineExecution, PreprocessedExecution
 from modelfleet.model_server.preprocessing import CompiledPreprocessing
 from modelfleet.model_server.schema import Batch, Column, InputSchema
-from modelfleet.trainer.compiling import export_predictor
 from modelfleet.trainer.pipeline import build_pipeline
+from modelfleet.trainer.training.compiling import export_predictor
 from tests.model_server.conftest import records
 
 # n_jobs=1: a parallel forest sums its trees in thread order, so even scikit-learn differs from

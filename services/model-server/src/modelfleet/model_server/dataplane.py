@@ -15,15 +15,19 @@ from importlib.metadata import version as package_version
 from typing import Any, Protocol
 
 from modelfleet.common.errors import BadRequestError
-from modelfleet.common.wire import ExecutionInfo, InputColumn, ModelInfo, PredictionSource
+from modelfleet.common.wire import (
+    MAX_ENTITY_ID,
+    PREDICTION_SOURCES,
+    ExecutionInfo,
+    InputColumn,
+    ModelInfo,
+    PredictionSource,
+)
 from modelfleet.model_server.loader import ModelHolder
 from modelfleet.model_server.metrics import ServerMetrics
 from modelfleet.model_server.runtime import LoadedModel, Prediction
 from modelfleet.model_server.schema import Batch
 from modelfleet.model_server.workers import WorkerSlot, WorkerSlots
-
-MAX_ENTITY_ID = 200
-"""Longest entity id the ``predictions`` table (``wire.PredictionLog``) accepts."""
 
 SERVER_NAME = "modelfleet-model-server"
 
@@ -74,9 +78,7 @@ class DataPlane:
         self.slots = slots
         self.slot = slot
         self._class_counters: dict[str, Any] = {}
-        self._rows = {
-            source: metrics.rows.labels(source) for source in ("online", "evaluation", "batch")
-        }
+        self._rows = {source: metrics.rows.labels(source) for source in PREDICTION_SOURCES}
 
     # -- lifecycle -------------------------------------------------------------------------------
 

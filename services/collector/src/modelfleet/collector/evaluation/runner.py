@@ -30,7 +30,7 @@ from modelfleet.collector.evaluation.server import ModelServerClient, TargetErro
 from modelfleet.collector.evaluation.targets import Target
 from modelfleet.collector.ingest.store import PredictionWriter
 from modelfleet.common.errors import ModelfleetError
-from modelfleet.common.wire import ModelInfo
+from modelfleet.common.wire import EVALUATION_DONE, EVALUATION_FAILED, ModelInfo
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class EvaluationRunner:
             outcome.evaluation_id = claim.evaluation_id
             outcome.reason = (
                 f"already evaluated on {golden.name}"
-                if claim.status == claims.DONE
+                if claim.status == EVALUATION_DONE
                 else f"being evaluated by {claim.claimed_by}"
             )
             return outcome
@@ -196,7 +196,7 @@ class EvaluationRunner:
             self.engine,
             evaluation_id,
             self.owner,
-            claims.DONE,
+            EVALUATION_DONE,
             rows_scored=outcome.rows_scored,
             error=None,
         )
@@ -208,7 +208,11 @@ class EvaluationRunner:
         assert outcome.evaluation_id is not None
         try:
             claims.finish(
-                self.engine, outcome.evaluation_id, self.owner, claims.FAILED, error=reason[:2000]
+                self.engine,
+                outcome.evaluation_id,
+                self.owner,
+                EVALUATION_FAILED,
+                error=reason[:2000],
             )
         except claims.ClaimLostError:
             outcome.status = "skipped"

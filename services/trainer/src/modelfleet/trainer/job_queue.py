@@ -1,4 +1,5 @@
-"""Training jobs: validate and queue a request, claim the next one FIFO, record the outcome.
+"""The job queue: validate and queue a training request, claim the next one FIFO, record the
+outcome (the worker runs what it claims, :mod:`modelfleet.trainer.worker`).
 
 The ``training_jobs`` table is the queue, so a restart loses nothing: a job left ``running`` by
 a crash is put back in the queue when the worker starts (one worker per database is assumed, as
@@ -9,65 +10,39 @@ second replica by mistake would still never run a job twice.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import pandas as pd
 import pyarrow.parquet as pq
-from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from modelfleet.common import wire
 from modelfleet.common.db.models import TrainingJob, utcnow
 from modelfleet.common.errors import BadRequestError, NotFoundError
+from modelfleet.common.wire import JobAccepted, JobOut, TrainRequest
 from modelfleet.trainer import catalog
 from modelfleet.trainer.pipeline import make_classifier
-from modelfleet.trainer.training import TrainRequest, TrainResult
-
-QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
-STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED)
+from modelfleet.trainer.training import TrainResult
 
 
-class JobAccepted(BaseModel):
-    """The 202 answer of ``POST /v1/jobs``."""
-
-    job_id: str
-    status: str
-
-
-class JobOut(BaseModel):
-    """A job as ``GET /v1/jobs/{id}`` shows it."""
-
-    job_id: str
-    status: str
-    model_name: str
-    model_type: str
-    request: dict[str, Any]
-    run_id: str | None
-    model_version: str | None
-    metrics: dict[str, float] | None
-    error: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-    @classmethod
-    def of(cls, job: TrainingJob) -> JobOut:
-        return cls(
-            job_id=job.id,
-            status=job.status,
-            model_name=job.model_name,
-            model_type=job.model_type,
-            request=job.request,
-            run_id=job.run_id,
-            model_version=job.model_version,
-            metrics=job.metrics,
-            error=job.error,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-        )
+def job_view(job: TrainingJob) -> JobOut:
+    """A ``training_jobs`` row as the API shows it."""
+    return JobOut(
+        job_id=job.id,
+        status=cast(wire.JobStatus, job.status),
+        model_name=job.model_name,
+        model_type=job.model_type,
+        request=job.request,
+        run_id=job.run_id,
+        model_version=job.model_version,
+        metrics=job.metrics,
+        error=job.error,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
 
 
 def read_header(path: Path) -> list[str]:
@@ -107,7 +82,7 @@ def submit(session: Session, request: TrainRequest, seed: int = 42) -> JobAccept
     validate(session, request, seed)
     job = TrainingJob(
         id=str(uuid.uuid4()),
-        status=QUEUED,
+        status=wire.JOB_QUEUED,
         request=request.model_dump(mode="json"),
         model_name=request.model_name,
         model_type=request.model_type,
@@ -115,32 +90,34 @@ def submit(session: Session, request: TrainRequest, seed: int = 42) -> JobAccept
     )
     session.add(job)
     session.flush()
-    return JobAccepted(job_id=job.id, status=job.status)
+    return JobAccepted(job_id=job.id, status=wire.JOB_QUEUED)
 
 
 def get(session: Session, job_id: str) -> JobOut:
     job = session.get(TrainingJob, job_id)
     if job is None:
         raise NotFoundError(f"job {job_id!r} does not exist")
-    return JobOut.of(job)
+    return job_view(job)
 
 
 def list_jobs(session: Session, status: str | None = None, limit: int = 100) -> list[JobOut]:
     """Newest first, optionally only one status."""
-    if status is not None and status not in STATUSES:
-        raise BadRequestError(f"status: must be one of {', '.join(STATUSES)}, got {status!r}")
+    if status is not None and status not in wire.JOB_STATUSES:
+        raise BadRequestError(
+            f"status: must be one of {', '.join(wire.JOB_STATUSES)}, got {status!r}"
+        )
     query = select(TrainingJob).order_by(TrainingJob.created_at.desc()).limit(limit)
     if status is not None:
         query = query.where(TrainingJob.status == status)
-    return [JobOut.of(job) for job in session.scalars(query)]
+    return [job_view(job) for job in session.scalars(query)]
 
 
 def requeue_interrupted(session: Session) -> int:
     """Put jobs a crash left ``running`` back in the queue; returns how many."""
     result = session.execute(
         update(TrainingJob)
-        .where(TrainingJob.status == RUNNING)
-        .values(status=QUEUED, started_at=None, error="re-queued after a restart")
+        .where(TrainingJob.status == wire.JOB_RUNNING)
+        .values(status=wire.JOB_QUEUED, started_at=None, error="re-queued after a restart")
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -149,7 +126,7 @@ def claim_next(session: Session) -> TrainingJob | None:
     """Mark the oldest queued job ``running`` and return it (None when the queue is empty)."""
     query = (
         select(TrainingJob)
-        .where(TrainingJob.status == QUEUED)
+        .where(TrainingJob.status == wire.JOB_QUEUED)
         .order_by(TrainingJob.created_at, TrainingJob.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -157,7 +134,7 @@ def claim_next(session: Session) -> TrainingJob | None:
     job = session.scalars(query).first()
     if job is None:
         return None
-    job.status = RUNNING
+    job.status = wire.JOB_RUNNING
     job.started_at = utcnow()
     job.error = None
     session.flush()
@@ -168,7 +145,7 @@ def succeed(session: Session, job_id: str, result: TrainResult) -> None:
     job = session.get(TrainingJob, job_id)
     if job is None:
         return
-    job.status = SUCCEEDED
+    job.status = wire.JOB_SUCCEEDED
     job.run_id = result.run_id
     job.model_version = result.version
     job.metrics = {k: v for k, v in result.metrics.items() if k.startswith("test_")}
@@ -180,7 +157,7 @@ def fail(session: Session, job_id: str, error: str) -> None:
     job = session.get(TrainingJob, job_id)
     if job is None:
         return
-    job.status = FAILED
+    job.status = wire.JOB_FAILED
     job.error = error
     job.finished_at = utcnow()
 
@@ -190,6 +167,6 @@ def counts_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(
         select(TrainingJob.status, func.count()).group_by(TrainingJob.status)
     ).all()
-    counts = dict.fromkeys(STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(wire.JOB_STATUSES, 0)
     counts.update({str(status): int(n) for status, n in rows})
     return counts

@@ -1,53 +1,25 @@
-"""``modelfleet.common.evaluations``: reading evaluations and comparing versions per class."""
+"""``modelfleet.common.evaluations``: the per-class rule, alone and on stored evaluations."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from modelfleet.common.errors import BadRequestError
 from modelfleet.common.evaluations import (
+    EvaluatedVersion,
     EvaluationMissingError,
     GoldenSetMismatchError,
-    class_metrics,
+    choose_pair,
     compare,
-    latest_done_evaluation,
-    overall_metrics,
+    compare_metrics,
 )
-from tests.collector.conftest import AddEvaluation
-
-pytestmark = pytest.mark.integration
+from tests.conftest import AddEvaluation
 
 
-def test_latest_done_evaluation_ignores_unfinished_and_other_golden_sets(
-    pg_sessions: sessionmaker[Session], add_evaluation: AddEvaluation
-) -> None:
-    done_d1 = add_evaluation("1", {"A": {"recall": 0.9}}, digest="d1")
-    done_d2 = add_evaluation("1", {"A": {"recall": 0.8}}, digest="d2")
-    add_evaluation("1", {}, digest="d3", status="running")
-    with pg_sessions() as session:
-        assert latest_done_evaluation(session, "m", "1", "d1").id == done_d1  # type: ignore[union-attr]
-        assert latest_done_evaluation(session, "m", "1").id == done_d2  # type: ignore[union-attr]
-        assert latest_done_evaluation(session, "m", "1", "d3") is None
-        assert latest_done_evaluation(session, "m", "2") is None
-
-
-def test_metrics_are_split_into_overall_and_per_class(
-    pg_sessions: sessionmaker[Session], add_evaluation: AddEvaluation
-) -> None:
-    evaluation = add_evaluation(
-        "1",
-        {"A": {"recall": 0.9, "support": 10}, "B": {"recall": 0.5}},
-        overall={"accuracy": 0.7},
-    )
-    with pg_sessions() as session:
-        assert overall_metrics(session, evaluation) == {"accuracy": 0.7}
-        assert class_metrics(session, evaluation) == {
-            "A": {"recall": 0.9, "support": 10.0},
-            "B": {"recall": 0.5},
-        }
-
-
+@pytest.mark.integration
 def test_compare_flags_per_class_drops_beyond_tolerance(
     pg_sessions: sessionmaker[Session], add_evaluation: AddEvaluation
 ) -> None:
@@ -76,6 +48,7 @@ def test_compare_flags_per_class_drops_beyond_tolerance(
     assert on_f1.passed  # A's F1 fell by 0.01 only
 
 
+@pytest.mark.integration
 def test_a_class_the_candidate_does_not_know_is_a_regression(
     pg_sessions: sessionmaker[Session], add_evaluation: AddEvaluation
 ) -> None:
@@ -87,6 +60,7 @@ def test_a_class_the_candidate_does_not_know_is_a_regression(
     assert result.regressions[0].candidate is None
 
 
+@pytest.mark.integration
 def test_compare_needs_done_evaluations_on_one_golden_set(
     pg_sessions: sessionmaker[Session], add_evaluation: AddEvaluation
 ) -> None:
@@ -104,6 +78,7 @@ def test_compare_needs_done_evaluations_on_one_golden_set(
             compare(session, "m", "1", "2", metric="support")
 
 
+@pytest.mark.integration
 def test_compare_picks_the_golden_set_both_versions_share(
     pg_sessions: sessionmaker[Session], add_evaluation: AddEvaluation
 ) -> None:
@@ -114,3 +89,44 @@ def test_compare_picks_the_golden_set_both_versions_share(
         result = compare(session, "m", "1", "2")
     assert result.golden_digest == "d1"
     assert not result.passed
+
+
+@dataclass(frozen=True)
+class _Done:
+    """An evaluation as :func:`choose_pair` sees one."""
+
+    golden_name: str
+    golden_digest: str
+
+
+def _evaluated(version: str, per_class: dict[str, dict[str, float]]) -> EvaluatedVersion:
+    return EvaluatedVersion(version, int(version), "golden", "d1", {}, per_class)
+
+
+def test_the_rule_needs_no_database() -> None:
+    baseline = _evaluated("1", {"A": {"recall": 0.9, "support": 10}, "B": {"recall": 0.8}})
+    candidate = _evaluated("2", {"A": {"recall": 0.89, "support": 2}})
+    result = compare_metrics("m", baseline, candidate, tolerance=0.02)
+    assert [(d.class_label, d.candidate) for d in result.regressions] == [("B", None)]
+    support = next(d for d in result.per_class if d.metric == "support")
+    assert support.delta == -8 and not support.regression  # counts are never a regression
+    assert compare_metrics("m", baseline, candidate, tolerance=0.25).regressions[0].delta == -0.8
+    with pytest.raises(BadRequestError, match="tolerance"):
+        compare_metrics("m", baseline, candidate, tolerance=2)
+
+
+def test_the_pair_is_the_candidates_newest_golden_set_the_baseline_shares() -> None:
+    old, new, other = _Done("old", "d1"), _Done("new", "d2"), _Done("other", "d3")
+    base_on_old, base_on_new = _Done("old", "d1"), _Done("new", "d2")
+    pair = choose_pair("m", ("1", [base_on_new, base_on_old]), ("2", [other, new, old]))
+    assert pair == (base_on_new, new)
+    assert choose_pair("m", ("1", [base_on_new, base_on_old]), ("2", [new, old]), "d1") == (
+        base_on_old,
+        old,
+    )
+    with pytest.raises(
+        GoldenSetMismatchError, match=r"baseline: \['old'\], candidate: \['other'\]"
+    ):
+        choose_pair("m", ("1", [base_on_old]), ("2", [other]))
+    with pytest.raises(EvaluationMissingError, match="version 2 has no done evaluation"):
+        choose_pair("m", ("1", [base_on_old]), ("2", []))
