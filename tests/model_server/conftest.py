@@ -14,6 +14,8 @@ from modelfleet.cli.processes import ManagedProcess, free_port, start_process, w
 
 TOKEN = "model-server-test-token"
 StartServer = Callable[..., ManagedProcess]
+RECEIVER = Path(__file__).with_name("receiver.py")
+StartReceiver = Callable[..., ManagedProcess]
 
 
 def server_env(model: dict[str, str], port: int, state_dir: Path, **env: str) -> dict[str, str]:
@@ -27,6 +29,8 @@ def server_env(model: dict[str, str], port: int, state_dir: Path, **env: str) ->
         "MODELFLEET_STATE_DIR": str(state_dir),
         "MODELFLEET_LOAD_RETRY_SECONDS": "0.5",
         "MODELFLEET_LOAD_RETRY_MAX": "1",
+        # one worker unless a test asks for more (tests/model_server/test_workers.py)
+        "MODELFLEET_WORKERS": "1",
     }
     base.update(env)
     return {k: v for k, v in base.items() if v != ""}
@@ -61,6 +65,26 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServ
         )
         started.append(proc)
         wait_until_ready(proc, "/readyz" if ready else "/healthz", timeout=90)
+        return proc
+
+    yield _start
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture
+def start_receiver(tmp_path: Path) -> Iterator[StartReceiver]:
+    started: list[ManagedProcess] = []
+
+    def _start(port: int, out: Path, status: int = 200) -> ManagedProcess:
+        proc = start_process(
+            "receiver",
+            [sys.executable, str(RECEIVER), str(port), str(out), str(status)],
+            url=f"http://127.0.0.1:{port}",
+            log_path=tmp_path / f"receiver-{port}.log",
+        )
+        started.append(proc)
+        wait_until_ready(proc, "/healthz", timeout=60)
         return proc
 
     yield _start

@@ -4,8 +4,6 @@ order, exactly once, also across a restart of the model server; refused batches 
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,35 +12,12 @@ import orjson
 import pandas as pd
 import pytest
 
-from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port
 from modelfleet.common.wire import SOURCE_HEADER, PredictionLogBatch
-from tests.model_server.conftest import StartServer, records
+from tests.model_server.conftest import StartReceiver, StartServer, records
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
-
-RECEIVER = Path(__file__).with_name("receiver.py")
-StartReceiver = Callable[..., ManagedProcess]
-
-
-@pytest.fixture
-def start_receiver(tmp_path: Path) -> Iterator[StartReceiver]:
-    started: list[ManagedProcess] = []
-
-    def _start(port: int, out: Path, status: int = 200) -> ManagedProcess:
-        proc = start_process(
-            "receiver",
-            [sys.executable, str(RECEIVER), str(port), str(out), str(status)],
-            url=f"http://127.0.0.1:{port}",
-            log_path=tmp_path / f"receiver-{port}.log",
-        )
-        started.append(proc)
-        wait_until_ready(proc, "/healthz", timeout=60)
-        return proc
-
-    yield _start
-    for proc in started:
-        proc.stop()
 
 
 def received(out: Path) -> list[dict[str, Any]]:
@@ -120,7 +95,7 @@ def test_receiver_down_spools_and_replays_in_order_across_a_restart(
     first = start_server(registered_model, state_dir=tmp_path / "state", **env)
     sent = [predict(first, rows[i : i + 2], i) for i in range(0, 20, 2)]
     wait_for(lambda: metric(first, "spooled") == 20, timeout=20, what="20 rows spooled")
-    assert len(list(spool.glob("*.json"))) >= 2
+    assert len(list(spool.glob("worker-0/*.json"))) >= 2
     server_port = int(first.url.rsplit(":", 1)[1])
     first.stop()  # SIGTERM: what is still in memory goes to the spool
     assert "stay spooled" in first.log_tail(20)
@@ -134,7 +109,7 @@ def test_receiver_down_spools_and_replays_in_order_across_a_restart(
     keys = [(log["request_id"], log["row_index"]) for log in logs]
     assert keys == [(rid, i) for rid in sent for i in range(2)]  # in order, exactly once
     assert [log["entity_id"] for log in logs] == [f"player-{i}" for i in range(30)]
-    wait_for(lambda: not list(spool.glob("*.json")), timeout=10, what="an empty spool")
+    wait_for(lambda: not list(spool.glob("worker-*/*.json")), timeout=10, what="an empty spool")
     assert metric(second, "dropped") == 0
 
 
@@ -152,7 +127,7 @@ def test_refused_batch_goes_to_dead_letter_and_is_counted(
     )
     predict(server, records(gaming_rows.head(2)), 0)
     wait_for(lambda: metric(server, "dead_letter") == 2, timeout=20, what="two dead-lettered rows")
-    kept = list((spool / "dead-letter").glob("*.json"))
+    kept = list((spool / "worker-0" / "dead-letter").glob("*.json"))
     assert len(kept) == 1
     assert len(orjson.loads(kept[0].read_bytes())["predictions"]) == 2
     reason = kept[0].with_suffix(".reason.txt").read_text()

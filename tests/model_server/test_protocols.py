@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from modelfleet.cli.processes import ManagedProcess
+from modelfleet.model_server.execution import TOLERANCE
 from tests.model_server.conftest import records
 
 pytestmark = pytest.mark.integration
@@ -128,9 +129,11 @@ def test_v2_infer_matches_pipeline(
     outputs = {o["name"]: o for o in answer["outputs"]}
     assert outputs["label"]["data"] == expected
     assert outputs["probabilities"]["shape"] == [len(sample), 3]
-    np.testing.assert_array_equal(
+    np.testing.assert_allclose(
         np.array(outputs["probabilities"]["data"]).reshape(len(sample), 3),
         reference_pipeline.predict_proba(sample),
+        rtol=0,
+        atol=TOLERANCE,
     )
     only_label = {**body, "outputs": [{"name": "label"}]}
     response = httpx.post(served.url + f"/v2/models/{name}/infer", json=only_label)

@@ -12,6 +12,7 @@ import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -192,9 +193,20 @@ def install_http_metrics(app: FastAPI, registry: CollectorRegistry, service: str
     return metrics
 
 
-def health_router(registry: CollectorRegistry, readiness: ReadinessCheck) -> APIRouter:
-    """``/healthz`` (process alive), ``/readyz`` (dependencies reachable), ``/metrics``."""
+def health_router(
+    registry: CollectorRegistry, readiness: ReadinessCheck, multiprocess_dir: Path | None = None
+) -> APIRouter:
+    """``/healthz`` (process alive), ``/readyz`` (dependencies reachable), ``/metrics``.
+
+    With ``multiprocess_dir`` (worker processes sharing a port, prometheus_client's
+    multiprocess mode), ``/metrics`` sums every worker's values, whichever worker answers.
+    """
     router = APIRouter(tags=["health"])
+    if multiprocess_dir is not None:
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(multiprocess_dir))
 
     @router.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
@@ -16,8 +17,7 @@ from modelfleet.common.errors import ModelfleetError
 from modelfleet.common.logging import configure_logging
 from modelfleet.model_server.config import ModelServerSettings
 
-if TYPE_CHECKING:
-    from fastapi import FastAPI
+WORKER_APP = "modelfleet.model_server.wiring:app_from_environment"
 
 logger = logging.getLogger("modelfleet.model_server")
 
@@ -27,7 +27,16 @@ def serve(settings: ModelServerSettings) -> None:
     import uvicorn
 
     workers = settings.resolved_workers()
-    app: Any = worker_app() if workers == 1 else f"{__name__}:worker_app"
+    if workers > 1:
+        # Read by prometheus_client in each worker process when it starts (before any metric).
+        metrics_dir = settings.metrics_dir()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    from modelfleet.model_server.wiring import app_from_environment
+
+    # several workers: each process builds its own app through the factory (by import path)
+    app: Any = app_from_environment() if workers == 1 else WORKER_APP
     logger.info("serving on %s:%d with %d worker(s)", settings.host, settings.port, workers)
     uvicorn.run(
         app,
@@ -41,16 +50,6 @@ def serve(settings: ModelServerSettings) -> None:
         http="httptools",
         timeout_graceful_shutdown=10,
     )
-
-
-def worker_app() -> FastAPI:
-    """The app of one worker process, built from the environment (uvicorn's app factory)."""
-    from modelfleet.model_server.app import create_app
-    from modelfleet.model_server.wiring import build_dataplane
-
-    settings = ModelServerSettings()
-    configure_logging(settings.log_level, settings.log_json)
-    return create_app(settings, build_dataplane(settings))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,8 @@ def create_app(settings: ModelServerSettings, plane: DataPlane) -> FastAPI:
     )
     install_error_handlers(app)
     body = BodyReader(settings.max_body_bytes)
-    app.include_router(health_router(plane.metrics.registry, plane.ready))
+    metrics = plane.metrics.registry
+    app.include_router(health_router(metrics, plane.ready, settings.prometheus_multiproc_dir))
     app.include_router(v1.router(plane, body))
     app.include_router(v2.router(plane, body))
     app.include_router(mlflow.router(plane, body))

@@ -57,6 +57,12 @@ class ModelServerSettings(BaseServiceSettings):
     """Worker processes sharing the port, each with its own copy of the model, batcher and log
     spool. Default: the CPU limit (the cgroup quota in a pod), else the CPUs of this machine."""
 
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
+    )
+    """Set by the server itself when it runs several workers: where prometheus_client's
+    multiprocess mode keeps each worker's metric values (``/metrics`` sums them)."""
+
     inference_threads: int = Field(default=1, ge=1)
     """OpenMP/BLAS threads per model call. One suits online serving: on a small CPU budget,
     extra threads spin-wait against the event loop (measured: 80x the CPU of one thread for a
@@ -116,6 +122,9 @@ class ModelServerSettings(BaseServiceSettings):
         """This server's worker slots and (by default) log spools: one per model, ref and port."""
         ref = self.model_version or self.model_alias
         return self.state_dir / "model-servers" / f"{self.model_name}-{ref}-{self.port}"
+
+    def metrics_dir(self) -> Path:
+        return self.instance_dir() / "prometheus"
 
     def batch_dir(self) -> Path:
         """Slots and spools of batch scoring runs of the configured reference."""

@@ -26,7 +26,10 @@ class ServerMetrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096, 16384),
         )
         self.log_queue = Gauge(
-            "modelfleet_log_queue_rows", "Prediction logs waiting in memory", registry=self.registry
+            "modelfleet_log_queue_rows",
+            "Prediction logs waiting in memory",
+            registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.logs = Counter(
             "modelfleet_prediction_logs_total",
@@ -39,7 +42,11 @@ class ServerMetrics:
             "1 for the path that serves the model (compiled, numpy-preprocessing, scikit-learn)",
             ["path"],
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.spool_batches = Gauge(
-            "modelfleet_log_spool_batches", "Log batches waiting on disk", registry=self.registry
+            "modelfleet_log_spool_batches",
+            "Log batches waiting on disk",
+            registry=self.registry,
+            multiprocess_mode="livesum",
         )

@@ -1,15 +1,19 @@
 """Composition root of the model server: everything is built here from ``Settings``.
 
-``__main__`` (HTTP serving), file scoring and tests all call :func:`build_dataplane`; the app
-factory only mounts routers on the plane it is given.
+``__main__`` (HTTP serving, through :func:`app_from_environment` in each worker process), file
+scoring and tests all call :func:`build_dataplane`; the app factory only mounts routers on the
+plane it is given.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 
 import httpx
+from fastapi import FastAPI
 
+from modelfleet.common.logging import configure_logging
 from modelfleet.model_server.config import ModelServerSettings
 from modelfleet.model_server.dataplane import DataPlane
 from modelfleet.model_server.execution import PATHS
@@ -20,6 +24,15 @@ from modelfleet.model_server.runtime import LoadedModel, load
 from modelfleet.model_server.serving import ServedModel
 from modelfleet.model_server.spool import Spool
 from modelfleet.model_server.workers import WorkerSlot, WorkerSlots
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process, everything built from the environment's settings."""
+    from modelfleet.model_server.app import create_app
+
+    settings = ModelServerSettings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings, build_dataplane(settings))
 
 
 def build_dataplane(
@@ -40,6 +53,10 @@ def build_dataplane(
     else:
         slots = WorkerSlots(settings.instance_dir(), settings.resolved_workers())
     slot = slots.claim()
+    if settings.prometheus_multiproc_dir is not None and slot.previous_pid is not None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(slot.previous_pid, str(settings.prometheus_multiproc_dir))
     holder = ModelHolder(
         settings.model_ref.uri,
         loader or registry_loader(settings),
@@ -67,7 +84,14 @@ def registry_loader(settings: ModelServerSettings) -> Loader:
 def prepare(
     settings: ModelServerSettings, metrics: ServerMetrics, slot: WorkerSlot, model: LoadedModel
 ) -> ServedModel:
-    """Make a freshly loaded model servable (on the event loop's thread) and mark the slot."""
+    """Make a freshly loaded model servable (on the event loop's thread) and mark the slot.
+
+    The loaded model's objects (thousands of tree nodes, arrays, the pipeline) move to the
+    garbage collector's permanent generation: full collections stop walking them, which would
+    otherwise stall a request now and then.
+    """
+    gc.collect()
+    gc.freeze()
     for path in PATHS:
         metrics.execution.labels(path).set(1 if path == model.execution_report.path else 0)
     if settings.batching:

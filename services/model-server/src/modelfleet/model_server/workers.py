@@ -44,10 +44,15 @@ def _cgroup_quota() -> float | None:
 
 @dataclass
 class WorkerSlot:
-    """The slot this worker process holds (released when the process exits)."""
+    """The slot this worker process holds (released when the process exits).
+
+    ``previous_pid`` is the process that held it before, if any: a worker that died, whose
+    per-process leftovers (its live gauges) the new holder clears.
+    """
 
     index: int
     directory: Path
+    previous_pid: int | None
     _fd: int
 
     def mark_ready(self) -> None:
@@ -78,7 +83,7 @@ class WorkerSlots:
                 fd = self._try_lock(index)
                 if fd is not None:
                     (self.directory / f"slot-{index}.ready").unlink(missing_ok=True)
-                    return WorkerSlot(index, self.directory, fd)
+                    return WorkerSlot(index, self.directory, _swap_pid(fd), fd)
             if time.monotonic() > deadline:
                 raise RuntimeError(f"all {self.count} worker slots in {self.directory} are held")
             time.sleep(0.1)
@@ -99,6 +104,7 @@ class WorkerSlots:
         return None
 
     def _try_lock(self, index: int) -> int | None:
+        """An exclusively locked descriptor of the slot's lock file, or None when it is held."""
         fd = os.open(self.directory / f"slot-{index}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -106,3 +112,11 @@ class WorkerSlots:
             os.close(fd)
             return None
         return fd
+
+
+def _swap_pid(fd: int) -> int | None:
+    """Write this process's id into a lock file just locked; the id it held before."""
+    previous = os.pread(fd, 32, 0).decode(errors="replace").strip()
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return int(previous) if previous.isdigit() and int(previous) != os.getpid() else None

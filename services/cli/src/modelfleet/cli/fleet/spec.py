@@ -177,6 +177,9 @@ def model_server_spec(settings: FleetSettings, model: str, ref: str, port: int) 
         "MODELFLEET_STATE_DIR": str(settings.root / "servers" / name),
         "MODELFLEET_MODEL_NAME": model,
         "MODELFLEET_COLLECTOR_URL": settings.url(settings.collector_port),
+        # One worker each: a local fleet runs several servers beside MLflow and the services on
+        # one machine; MODELFLEET_WORKERS in the environment gives each server more.
+        "MODELFLEET_WORKERS": os.environ.get("MODELFLEET_WORKERS", "1"),
     }
     version, alias = (ref, None) if ref.isdigit() else (None, ref)
     env["MODELFLEET_MODEL_VERSION" if version else "MODELFLEET_MODEL_ALIAS"] = ref

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request, Response
@@ -10,12 +12,25 @@ from fastapi import Request, Response
 from modelfleet.common.errors import BadRequestError, PayloadTooLargeError
 from modelfleet.common.wire import SOURCE_HEADER, PredictionSource
 
+OFF_LOOP_BYTES = 64 * 1024
+"""Bodies at least this large are decoded on a worker thread: parsing and checking a 10 MB
+body takes long enough to stall every other request on the event loop (``/healthz`` too)."""
+
+T = TypeVar("T")
+
 
 class BodyReader:
     """Reads request bodies up to a size limit, refusing larger ones before reading them all."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
+
+    async def decode(self, request: Request, parse: Callable[[bytes], T]) -> T:
+        """``parse(body)``, on a worker thread when the body is large."""
+        body = await self.bytes(request)
+        if len(body) < OFF_LOOP_BYTES:
+            return parse(body)
+        return await asyncio.to_thread(parse, body)
 
     async def bytes(self, request: Request) -> bytes:
         limit = self.max_bytes
@@ -34,19 +49,26 @@ class BodyReader:
         return b"".join(chunks)
 
     async def json(self, request: Request) -> Any:
-        body = await self.bytes(request)
-        if not body:
-            raise BadRequestError("empty body: expected a JSON document")
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequestError(f"malformed JSON: {exc}") from exc
+        return await self.decode(request, parse_json)
 
     async def json_object(self, request: Request) -> dict[str, Any]:
-        document = await self.json(request)
-        if not isinstance(document, dict):
-            raise BadRequestError("expected a JSON object")
-        return document
+        return await self.decode(request, parse_json_object)
+
+
+def parse_json(body: bytes) -> Any:
+    if not body:
+        raise BadRequestError("empty body: expected a JSON document")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequestError(f"malformed JSON: {exc}") from exc
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    document = parse_json(body)
+    if not isinstance(document, dict):
+        raise BadRequestError("expected a JSON object")
+    return document
 
 
 def json_response(content: Any, status_code: int = 200) -> Response:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from modelfleet.common.errors import BadRequestError
 from modelfleet.common.wire import ModelInfo, PredictRequest, PredictResponse
 from modelfleet.model_server.dataplane import DataPlane
-from modelfleet.model_server.protocols.http import BodyReader, json_response, traffic_source
+from modelfleet.model_server.protocols.http import (
+    BodyReader,
+    json_response,
+    parse_json_object,
+    traffic_source,
+)
+from modelfleet.model_server.schema import Batch
 
 
 def router(plane: DataPlane, body: BodyReader) -> APIRouter:
@@ -25,17 +33,19 @@ def router(plane: DataPlane, body: BodyReader) -> APIRouter:
     )
     async def predict(request: Request) -> Response:
         """Records in; request id, model name/version, per-row prediction and probabilities."""
-        model = plane.model
-        document = await body.json_object(request)
-        if "records" not in document:
-            raise BadRequestError("records: field required (a list of row objects)")
-        unknown = set(document) - {"records", "entity_ids"}
-        if unknown:
-            raise BadRequestError(f"unknown field(s): {', '.join(sorted(unknown))}")
-        batch = model.schema.from_records(document["records"])
-        scored = await plane.infer(
-            batch, entity_ids=document.get("entity_ids"), source=traffic_source(request)
-        )
+        schema = plane.model.schema
+
+        def parse(raw: bytes) -> tuple[Batch, Any]:
+            document = parse_json_object(raw)
+            if "records" not in document:
+                raise BadRequestError("records: field required (a list of row objects)")
+            unknown = set(document) - {"records", "entity_ids"}
+            if unknown:
+                raise BadRequestError(f"unknown field(s): {', '.join(sorted(unknown))}")
+            return schema.from_records(document["records"]), document.get("entity_ids")
+
+        batch, entity_ids = await body.decode(request, parse)
+        scored = await plane.infer(batch, entity_ids=entity_ids, source=traffic_source(request))
         classes = scored.model.classes
         ids = scored.entity_ids
         rows = [
