@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install uv lint format test test-unit demo migrate db-upgrade db-shell db-reset bench
+.PHONY: help install uv lint format test test-unit demo migrate db-upgrade db-shell db-reset bench bench-serving
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -43,8 +43,13 @@ db-shell: install ## open psql/sqlite3 on MODELFLEET_DATABASE_URL
 db-reset: install ## drop and recreate the schema (asks first)
 	$(RUN) modelfleet db reset
 
+BENCH_ARGS ?=
+
 bench: install ## run every benchmark (minutes; not part of the tests)
-	for b in benchmarks/bench_*.py; do $(RUN) python $$b || exit 1; done
+	for b in benchmarks/bench_*.py; do UV=$(UV) $(RUN) python $$b || exit 1; done
+
+bench-serving: install ## model-server vs MLServer, mlflow models serve and the HTTP floor: BENCH_ARGS="--seconds 8"
+	UV=$(UV) $(RUN) python benchmarks/bench_model_server.py $(BENCH_ARGS)
 
 # ---- Kubernetes delivery (images, Helm chart, k8s/ manifests, skaffold) -------------------------
 TOOLS_BIN := $(CURDIR)/.tools/bin

@@ -30,6 +30,6 @@ def test_a_database_without_the_schema_is_one_line_of_advice(
     monkeypatch.setenv("MODELFLEET_DATABASE_URL", f"sqlite:///{tmp_path / 'never-migrated.db'}")
     with pytest.raises(UnavailableError) as caught:
         facade.search_datasets(None, [])
-    assert caught.value.detail.startswith("catalog unavailable (")
-    assert caught.value.detail.endswith("; run modelfleet db upgrade")
+    assert caught.value.detail.startswith("catalog unavailable: ")
+    assert caught.value.detail.endswith("(run `modelfleet db upgrade`)")
     assert "\n" not in caught.value.detail

@@ -58,6 +58,13 @@ class UnsupportedMediaTypeError(ModelfleetError):
     status_code = 415
 
 
+class UpstreamError(ModelfleetError):
+    """A peer service refused our request or answered outside its contract, even after
+    retries (a model-server under evaluation, the trainer asked to retrain)."""
+
+    status_code = 502
+
+
 class UnavailableError(ModelfleetError):
     """A dependency is down; the caller should retry later (``Retry-After`` seconds)."""
 

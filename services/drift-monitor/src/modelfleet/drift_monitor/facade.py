@@ -10,15 +10,12 @@ as their stored rows, readable after the call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError
-
 from modelfleet.common.db.engine import session_scope
+from modelfleet.common.db.errors import domain_errors
 from modelfleet.common.db.models import DriftReport, RetrainRequest
-from modelfleet.common.errors import UnavailableError
 from modelfleet.drift_monitor.config import DriftSettings
 from modelfleet.drift_monitor.runs import DriftMonitor, list_reports, retrain_requests_of
 from modelfleet.drift_monitor.service import build_monitor
@@ -79,18 +76,7 @@ def _window(hours: float | None, last: int | None) -> WindowSpec | None:
 def _with_monitor(work: Callable[[DriftMonitor], T]) -> T:
     monitor = build_monitor(DriftSettings())
     try:
-        with _database():
+        with domain_errors():
             return work(monitor)
     finally:
         monitor.engine.dispose()
-
-
-@contextmanager
-def _database() -> Iterator[None]:
-    try:
-        yield
-    except DBAPIError as exc:
-        raise UnavailableError(
-            f"database error ({str(exc.orig).splitlines()[0]}); is MODELFLEET_DATABASE_URL right "
-            "and migrated (`modelfleet db upgrade`)?"
-        ) from exc

@@ -11,15 +11,16 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from modelfleet.common.errors import UnavailableError, UpstreamError
 from modelfleet.common.http_client import ServiceClient
 from modelfleet.common.wire import DatasetMeta, JobAccepted, TrainRequest
 
 
-class TrainerUnavailableError(Exception):
+class TrainerUnavailableError(UnavailableError):
     """The trainer could not be reached or answered 5xx: retry on a later run."""
 
 
-class TrainerRejectedError(Exception):
+class TrainerRejectedError(UpstreamError):
     """The trainer refused the request (4xx) or answered outside the contract: retrying the
     same request will not help."""
 

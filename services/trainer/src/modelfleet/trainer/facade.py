@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from modelfleet.common.db.engine import make_engine, make_session_factory, session_scope
+from modelfleet.common.db.errors import describe_database_error
 from modelfleet.common.errors import BadRequestError, UnavailableError
 from modelfleet.common.settings import DatabaseSettings
 from modelfleet.common.wire import (
@@ -130,5 +131,5 @@ def _unavailable(settings: DatabaseSettings, what: str) -> Iterator[None]:
         detail = f"MLflow at {settings.mlflow_tracking_uri}: {str(exc).splitlines()[0]}"
         raise UnavailableError(detail) from exc
     except SQLAlchemyError as exc:
-        detail = f"{what} unavailable ({str(exc).splitlines()[0]}); run modelfleet db upgrade"
+        detail = f"{what} unavailable: {describe_database_error(exc)}"
         raise UnavailableError(detail) from exc

@@ -29,7 +29,7 @@ from modelfleet.cli.processes import start_process
 from modelfleet.common.errors import ModelfleetError
 
 
-class FleetError(Exception):
+class FleetError(ModelfleetError):
     """Something the user can act on: a busy port, a crashed service, a missing fleet."""
 
 

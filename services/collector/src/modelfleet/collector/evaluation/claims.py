@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from modelfleet.common.db.engine import is_postgres
 from modelfleet.common.db.models import Evaluation
+from modelfleet.common.errors import ConflictError
 from modelfleet.common.wire import EVALUATION_FAILED, EVALUATION_RUNNING
 
 
@@ -39,7 +40,7 @@ class Busy:
     claimed_by: str | None
 
 
-class ClaimLostError(Exception):
+class ClaimLostError(ConflictError):
     """Another collector took the evaluation over (our heartbeat had gone stale)."""
 
 

@@ -9,6 +9,9 @@ tell an unauthenticated caller where the database lives.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import exc as sa_exc
 
 from modelfleet.common.errors import (
@@ -75,6 +78,19 @@ def database_error(exc: BaseException, retry_after: int = 5) -> ModelfleetError 
     if "IntegrityError" in kinds:
         return ConflictError("conflicts with data already stored")
     return None
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Outside HTTP (the CLI's facades, batch commands): database failures as domain errors,
+    so a caller prints one line (``exc.detail``) instead of a traceback."""
+    try:
+        yield
+    except exception_types() as exc:
+        problem = database_error(exc)
+        if problem is None:
+            raise
+        raise problem from exc
 
 
 def _driver_error(exc: BaseException) -> BaseException:
