@@ -124,8 +124,8 @@ def _json_lines(features: pd.DataFrame) -> pd.Series:
 
 def child_service(url: str, workdir: Path, reference_path: Path) -> dict[str, Any]:
     from modelfleet.drift_monitor.config import DriftSettings
-    from modelfleet.drift_monitor.service import build_monitor
     from modelfleet.drift_monitor.window import WindowSpec
+    from modelfleet.drift_monitor.wiring import build_monitor
 
     reference = _read_reference(reference_path)
     # Retraining off: the benchmark measures the drift run, not building a training set.

@@ -169,11 +169,14 @@ def measure(
 
 def in_process(uri: str, data: Path) -> dict[str, Any]:
     """The compiled model's predict cost and its agreement with scikit-learn on every row."""
+    from threadpoolctl import threadpool_limits
+
     from modelfleet.common.mlflow_registry import ModelRef
     from modelfleet.model_server.runtime import load
     from modelfleet.model_server.schema import InputSchema
 
     model = load(ModelRef(MODEL, "1"), uri)
+    threadpool_limits(1)  # as the servers run their model calls (one inference thread)
     frame = pd.read_csv(data)
     features = frame[model.schema.names]
     rows = features.astype(object).where(features.notna(), None).to_dict(orient="records")

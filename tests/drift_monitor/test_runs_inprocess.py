@@ -14,8 +14,8 @@ from modelfleet.cli.synthetic import KEY_COLUMNS, DriftSpec
 from modelfleet.common.db.migrate import upgrade
 from modelfleet.common.db.models import Prediction
 from modelfleet.drift_monitor.config import DriftSettings
-from modelfleet.drift_monitor.service import build_monitor
 from modelfleet.drift_monitor.window import WindowSpec
+from modelfleet.drift_monitor.wiring import build_monitor
 from tests.drift_monitor.conftest import TrafficWriter
 
 pytestmark = pytest.mark.integration

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.window_hours is not None and args.window_hours <= 0:
         parser.error("--window-hours must be positive")
 
-    from modelfleet.drift_monitor.service import build_monitor
+    from modelfleet.drift_monitor.wiring import build_monitor
 
     monitor = build_monitor(settings)
     spec = (
@@ -85,7 +85,7 @@ def _serve(settings: DriftSettings) -> int:
     import uvicorn
 
     from modelfleet.drift_monitor.app import create_app
-    from modelfleet.drift_monitor.service import build_monitor
+    from modelfleet.drift_monitor.wiring import build_monitor
 
     app = create_app(settings, build_monitor(settings))
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)

@@ -18,8 +18,8 @@ from modelfleet.common.db.errors import domain_errors
 from modelfleet.common.db.models import DriftReport, RetrainRequest
 from modelfleet.drift_monitor.config import DriftSettings
 from modelfleet.drift_monitor.runs import DriftMonitor, list_reports, retrain_requests_of
-from modelfleet.drift_monitor.service import build_monitor
 from modelfleet.drift_monitor.window import WindowSpec
+from modelfleet.drift_monitor.wiring import build_monitor
 
 __all__ = ["DriftReport", "RetrainRequest", "get_run", "list_runs", "run", "run_all_served"]
 

@@ -1,4 +1,4 @@
-"""Composition root: the one place that builds the monitor's engine, clients and stores."""
+"""Composition root of the drift monitor: the one place that builds the monitor's engine, clients and stores."""
 
 from __future__ import annotations
 
