@@ -27,6 +27,7 @@ def server_env(model: dict[str, str], port: int, state_dir: Path, **env: str) ->
         "MODELFLEET_STATE_DIR": str(state_dir),
         "MODELFLEET_LOAD_RETRY_SECONDS": "0.5",
         "MODELFLEET_LOAD_RETRY_MAX": "1",
+        "MODELFLEET_GRPC_PORT": "0",  # KServe's fixed 8081 cannot be shared: off unless asked
     }
     base.update(env)
     return {k: v for k, v in base.items() if v != ""}
@@ -69,13 +70,24 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServ
 
 
 @pytest.fixture(scope="session")
+def served_grpc_port() -> int:
+    """The gRPC port of ``served``."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
 def served(
     registered_model: dict[str, str],
     start_server: StartServer,
+    served_grpc_port: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> ManagedProcess:
     """One model server for ``registered_model`` shared by the read-only protocol tests."""
-    return start_server(registered_model, state_dir=tmp_path_factory.mktemp("served-state"))
+    return start_server(
+        registered_model,
+        state_dir=tmp_path_factory.mktemp("served-state"),
+        MODELFLEET_GRPC_PORT=str(served_grpc_port),
+    )
 
 
 @pytest.fixture(scope="session")

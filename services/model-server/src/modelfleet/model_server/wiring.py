@@ -60,13 +60,14 @@ def prepare(
     already loaded, and OpenMP keeps the setting per thread.
     """
     threadpool_limits(limits=settings.inference_threads)
+    on_batch = metrics.batch_observer(model.name, model.version)
     if not settings.batching:
-        return ServedModel.direct(model, metrics.batch_rows.observe)
+        return ServedModel.direct(model, on_batch)
     return ServedModel.batched(
         model,
         max_batch_size=settings.max_batch_size,
         max_wait=settings.max_batch_wait_ms / 1000.0,
-        on_batch=metrics.batch_rows.observe,
+        on_batch=on_batch,
     )
 
 

@@ -177,6 +177,9 @@ def model_server_spec(settings: FleetSettings, model: str, ref: str, port: int) 
         "MODELFLEET_STATE_DIR": str(settings.root / "servers" / name),
         "MODELFLEET_MODEL_NAME": model,
         "MODELFLEET_COLLECTOR_URL": settings.url(settings.collector_port),
+        # KServe's fixed gRPC port 8081 cannot be shared by the servers of one machine; a
+        # server started by hand with MODELFLEET_GRPC_PORT=<port> serves gRPC locally
+        "MODELFLEET_GRPC_PORT": "0",
     }
     version, alias = (ref, None) if ref.isdigit() else (None, ref)
     env["MODELFLEET_MODEL_VERSION" if version else "MODELFLEET_MODEL_ALIAS"] = ref

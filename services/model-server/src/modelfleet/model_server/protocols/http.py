@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import orjson
 from fastapi import Request, Response
 
-from modelfleet.common.errors import BadRequestError, PayloadTooLargeError
+from modelfleet.common.errors import (
+    BadRequestError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
 from modelfleet.common.wire import SOURCE_HEADER, PredictionSource
+
+WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+"""zlib window bits per ``Content-Encoding``; ``deflate`` is the zlib format (RFC 9110)."""
 
 
 class BodyReader:
@@ -18,6 +26,7 @@ class BodyReader:
         self.max_bytes = max_bytes
 
     async def bytes(self, request: Request) -> bytes:
+        """The body, decoded per its ``Content-Encoding``; both sizes are bounded."""
         limit = self.max_bytes
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -31,7 +40,11 @@ class BodyReader:
             if size > limit:
                 raise PayloadTooLargeError(f"request body is over the {limit}-byte limit")
             chunks.append(chunk)
-        return b"".join(chunks)
+        body = b"".join(chunks)
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding in ("", "identity"):
+            return body
+        return decompress(body, encoding, limit)
 
     async def json(self, request: Request) -> Any:
         body = await self.bytes(request)
@@ -47,6 +60,34 @@ class BodyReader:
         if not isinstance(document, dict):
             raise BadRequestError("expected a JSON object")
         return document
+
+
+def decompress(body: bytes, encoding: str, limit: int) -> bytes:
+    """The decoded body, refusing one that inflates past ``limit`` before inflating it all."""
+    wbits = WBITS.get(encoding)
+    if wbits is None:
+        raise UnsupportedMediaTypeError(
+            f"Content-Encoding {encoding!r} is not supported; use gzip or deflate"
+        )
+    try:
+        return _inflate(body, wbits, encoding, limit)
+    except zlib.error:
+        if encoding != "deflate":
+            raise BadRequestError(f"request body is not valid {encoding} data") from None
+    try:  # raw DEFLATE without the zlib header, as some clients send it
+        return _inflate(body, -zlib.MAX_WBITS, encoding, limit)
+    except zlib.error:
+        raise BadRequestError("request body is not valid deflate data") from None
+
+
+def _inflate(body: bytes, wbits: int, encoding: str, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    data = inflater.decompress(body, limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLargeError(f"decompressed request body is over the {limit}-byte limit")
+    if not inflater.eof:
+        raise BadRequestError(f"request body is truncated {encoding} data")
+    return data
 
 
 def json_response(content: Any, status_code: int = 200) -> Response:
