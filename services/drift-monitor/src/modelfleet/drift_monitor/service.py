@@ -37,5 +37,5 @@ def build_monitor(settings: DriftSettings) -> DriftMonitor:
             MlflowClient(settings.mlflow_tracking_uri), settings.reference_cache_dir
         ),
         retrainer=Retrainer(settings, engine, trainer),
-        workspace=WorkspaceStore(settings.workspace_dir),
+        workspace=WorkspaceStore(settings.workspace_dir, settings.key_columns),
     )
