@@ -323,6 +323,7 @@ def bench_evaluation(workdir: Path) -> dict[str, Any]:
                 "MODELFLEET_MODEL_VERSION": result.version,
                 "MODELFLEET_PORT": str(server_port),
                 "MODELFLEET_LOG_LEVEL": "WARNING",
+                "MODELFLEET_GRPC_PORT": "0",
             },
         )
         wait_until_ready(server, "/readyz", timeout=300)

@@ -67,6 +67,7 @@ def start_modelfleet(
             "MODELFLEET_PORT": str(port),
             "MODELFLEET_STATE_DIR": str(workdir / f"state-{port}"),
             "MODELFLEET_LOG_LEVEL": "WARNING",
+            "MODELFLEET_GRPC_PORT": "0",
             **env,
         },
     )

@@ -95,6 +95,7 @@ def start_model_server(
             "MODELFLEET_MODEL_VERSION": version,
             "MODELFLEET_PORT": str(port),
             "MODELFLEET_STATE_DIR": str(log_dir / f"state-{port}"),
+            "MODELFLEET_GRPC_PORT": "0",  # several servers run at once; none needs gRPC
         },
     )
     wait_until_ready(proc, "/readyz", timeout=180)

@@ -31,6 +31,7 @@ def server_env(model: dict[str, str], port: int, state_dir: Path, **env: str) ->
         "MODELFLEET_LOAD_RETRY_MAX": "1",
         # one worker unless a test asks for more (tests/model_server/test_workers.py)
         "MODELFLEET_WORKERS": "1",
+        "MODELFLEET_GRPC_PORT": "0",  # KServe's fixed 8081 cannot be shared: off unless asked
     }
     base.update(env)
     return {k: v for k, v in base.items() if v != ""}
@@ -93,13 +94,24 @@ def start_receiver(tmp_path: Path) -> Iterator[StartReceiver]:
 
 
 @pytest.fixture(scope="session")
+def served_grpc_port() -> int:
+    """The gRPC port of ``served``."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
 def served(
     registered_model: dict[str, str],
     start_server: StartServer,
+    served_grpc_port: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> ManagedProcess:
     """One model server for ``registered_model`` shared by the read-only protocol tests."""
-    return start_server(registered_model, state_dir=tmp_path_factory.mktemp("served-state"))
+    return start_server(
+        registered_model,
+        state_dir=tmp_path_factory.mktemp("served-state"),
+        MODELFLEET_GRPC_PORT=str(served_grpc_port),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,8 @@ async def _burst(url: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]
 
 def _batches_and_rows(url: str) -> tuple[float, float]:
     text = httpx.get(url + "/metrics").text
-    count = re.search(r"^modelfleet_batch_rows_count ([0-9.e+]+)$", text, re.M)
-    total = re.search(r"^modelfleet_batch_rows_sum ([0-9.e+]+)$", text, re.M)
+    count = re.search(r"^modelfleet_batch_rows_count\{[^}]*\} ([0-9.e+]+)$", text, re.M)
+    total = re.search(r"^modelfleet_batch_rows_sum\{[^}]*\} ([0-9.e+]+)$", text, re.M)
     assert count and total
     return float(count.group(1)), float(total.group(1))
 

@@ -230,6 +230,11 @@ ports:
   - name: http
     containerPort: 8080
     protocol: TCP
+  {{- with .grpcPort }}
+  - name: grpc
+    containerPort: {{ . }}
+    protocol: TCP
+  {{- end }}
 startupProbe:
   httpGet:
     path: /healthz

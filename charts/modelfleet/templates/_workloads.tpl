@@ -14,6 +14,7 @@ Optional keys:
   "replicas"        replica count (default: .values.replicaCount)
   "autoscaled"      true leaves replicas to a HorizontalPodAutoscaler
   "extraVolumes", "extraMounts"  lists of Volume and VolumeMount
+  "grpcPort"        a gRPC port beside HTTP (model servers), exposed as port `grpc`; 0/unset: none
 */}}
 {{- define "modelfleet.httpService" -}}
 {{- $ctx := .ctx }}
@@ -38,6 +39,13 @@ spec:
       port: 8080
       targetPort: http
       protocol: TCP
+    {{- with .grpcPort }}
+    - name: grpc
+      port: {{ . }}
+      targetPort: grpc
+      protocol: TCP
+      appProtocol: grpc
+    {{- end }}
   selector:
     {{- include "modelfleet.componentSelectorLabels" $selector | nindent 4 }}
 ---
@@ -99,7 +107,7 @@ spec:
             {{- with .values.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
-          {{- include "modelfleet.httpPortAndProbes" $ctx | nindent 10 }}
+          {{- include "modelfleet.httpPortAndProbes" (dict "grpcPort" .grpcPort) | nindent 10 }}
           resources:
             {{- toYaml .values.resources | nindent 12 }}
           volumeMounts:

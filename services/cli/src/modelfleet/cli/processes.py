@@ -93,14 +93,16 @@ def mlflow_server_command(home: Path, host: str, port: int) -> tuple[list[str], 
 
     The one-machine tracking server of the local fleet, the tests and the benchmarks. MLflow
     shells out to uvicorn by bare name, so this venv's ``bin`` goes on PATH; its GenAI job runner
-    (a dozen worker processes) is switched off because it only costs CPU here.
+    (a dozen worker processes) is switched off because it only costs CPU here. Its Prometheus
+    exporter serves ``/metrics`` (multiprocess files under ``home/prometheus``; counters carry on
+    across restarts, as the files of earlier processes are summed too).
     """
     bindir = Path(sys.executable).parent
     cmd = [
         str(bindir / "mlflow"), "server", "--host", host, "--port", str(port),
         "--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}",
         "--artifacts-destination", str(home / "artifacts"), "--serve-artifacts",
-        "--workers", "1",
+        "--workers", "1", "--expose-prometheus", str(home / "prometheus"),
     ]  # fmt: skip
     env = {
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from modelfleet.collector.config import CollectorSettings
 from modelfleet.collector.evaluation.targets import ApiClientFactory, load_api_client
+from modelfleet.collector.metrics import EvaluationCollector, IngestMetrics
 from modelfleet.collector.routes.evaluations import evaluations_router
 from modelfleet.collector.routes.ingest import ingest_router
 from modelfleet.common.api import health_router, install_error_handlers, install_http_metrics
@@ -41,8 +42,9 @@ def create_app(
     )
     install_error_handlers(app, database=True, retry_after=settings.retry_after_seconds)
     registry = CollectorRegistry()
+    registry.register(EvaluationCollector(engine))
     app.include_router(health_router(registry, database_check(engine)))
-    app.include_router(ingest_router(engine, settings))
+    app.include_router(ingest_router(engine, settings, IngestMetrics(registry)))
     app.include_router(evaluations_router(engine, settings, api_client_factory))
     install_http_metrics(app, registry, "collector")
 

@@ -1,4 +1,4 @@
-"""Composition root of the drift monitor: the one place that builds the monitor's engine, clients and stores."""
+"""Composition root of the drift monitor: builds its engine, clients and stores from settings."""
 
 from __future__ import annotations
 
@@ -37,5 +37,5 @@ def build_monitor(settings: DriftSettings) -> DriftMonitor:
             MlflowClient(settings.mlflow_tracking_uri), settings.reference_cache_dir
         ),
         retrainer=Retrainer(settings, engine, trainer),
-        workspace=WorkspaceStore(settings.workspace_dir),
+        workspace=WorkspaceStore(settings.workspace_dir, settings.key_columns),
     )

@@ -18,6 +18,14 @@ class ModelServerSettings(BaseServiceSettings):
     port: int = 8100
     """Local default port of the first model server (8080 in the cluster)."""
 
+    grpc_port: int = Field(default=8081, ge=0, le=65535)
+    """Open Inference Protocol gRPC port (8081 as in KServe); 0 switches gRPC off."""
+
+    invocations_input: Literal["mlflow", "strict"] = "mlflow"
+    """``mlflow``: ``/invocations`` accepts what ``mlflow models serve`` accepts and predicts
+    correctly (extra columns, pandas' CSV index, numeric strings, scalar ``inputs``), counting
+    and naming each adaptation; ``strict``: it refuses them like ``/v1/predict``."""
+
     model_name: str = ""
     """Registered model name in MLflow."""
 

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 from modelfleet.common.errors import BadRequestError
 from modelfleet.common.wire import (
     MAX_ENTITY_ID,
-    PREDICTION_SOURCES,
     ExecutionInfo,
     InputColumn,
     ModelInfo,
@@ -77,8 +76,6 @@ class DataPlane:
         self.sink = sink
         self.slots = slots
         self.slot = slot
-        self._class_counters: dict[str, Any] = {}
-        self._rows = {source: metrics.rows.labels(source) for source in PREDICTION_SOURCES}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -117,12 +114,9 @@ class DataPlane:
         """The served model; UnavailableError (503) while it is loading."""
         return self.holder.served.model
 
-    def server_metadata(self) -> dict[str, Any]:
-        return {
-            "name": SERVER_NAME,
-            "version": package_version(SERVER_NAME),
-            "extensions": [],
-        }
+    def server_metadata(self) -> dict[str, str]:
+        """Name and version of this server (protocols add what they implement)."""
+        return {"name": SERVER_NAME, "version": package_version(SERVER_NAME)}
 
     def model_info(self) -> ModelInfo:
         model = self.model
@@ -155,19 +149,29 @@ class DataPlane:
         """Predict ``batch`` (already checked against the schema) for one caller."""
         served = self.holder.served
         ids = _entity_ids(entity_ids, batch.size)
+        counters = self.metrics.model(served.model.name, served.model.version)
         start = time.perf_counter()
-        prediction = await served.predict(batch)
+        try:
+            prediction = await served.predict(batch)
+        except Exception:
+            counters.failed.observe(time.perf_counter() - start)
+            raise
+        elapsed = time.perf_counter() - start
         scored = Scored(
             request_id=request_id or uuid.uuid4().hex,
             model=served.model,
             batch=batch,
             prediction=prediction,
             entity_ids=ids,
-            latency_ms=(time.perf_counter() - start) * 1000.0,
+            latency_ms=elapsed * 1000.0,
             created_at=datetime.now(UTC),
             source=source,
         )
-        self._count(scored)
+        counters.succeeded.observe(elapsed)
+        counters.last_inference.set(scored.created_at.timestamp())
+        counters.rows[source].inc(batch.size)
+        for label, count in Counter(prediction.labels).items():
+            counters.predicted(label, count)
         await self._log(scored)
         return scored
 
@@ -180,14 +184,6 @@ class DataPlane:
             await self.sink.put(scored)
         else:
             self.sink.record(scored)
-
-    def _count(self, scored: Scored) -> None:
-        self._rows[scored.source].inc(scored.batch.size)
-        for label, count in Counter(scored.prediction.labels).items():
-            counter = self._class_counters.get(label)
-            if counter is None:
-                counter = self._class_counters[label] = self.metrics.classes.labels(label)
-            counter.inc(count)
 
 
 def _entity_ids(entity_ids: Any, rows: int) -> list[str] | None:

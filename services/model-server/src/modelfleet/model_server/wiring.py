@@ -94,16 +94,17 @@ def prepare(
     gc.freeze()
     for path in PATHS:
         metrics.execution.labels(path).set(1 if path == model.execution_report.path else 0)
+    on_batch = metrics.batch_observer(model.name, model.version)
     if settings.batching:
         served = ServedModel.batched(
             model,
             settings.inference_threads,
             max_batch_size=settings.max_batch_size,
             max_wait=settings.max_batch_wait_ms / 1000.0,
-            on_batch=metrics.batch_rows.observe,
+            on_batch=on_batch,
         )
     else:
-        served = ServedModel.direct(model, settings.inference_threads, metrics.batch_rows.observe)
+        served = ServedModel.direct(model, settings.inference_threads, on_batch)
     slot.mark_ready()
     return served
 

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from modelfleet.common.errors import BadRequestError
 from modelfleet.model_server.dataplane import DataPlane, Scored
-from modelfleet.model_server.protocols.http import BodyReader
+from modelfleet.model_server.protocols.http import BodyReader, json_response
 from modelfleet.model_server.runtime import LoadedModel
 
 
@@ -59,8 +59,11 @@ def router(plane: DataPlane, body: BodyReader) -> APIRouter:
     )
 
     @api.get("/", response_class=HTMLResponse)
-    async def form() -> HTMLResponse:
-        """The form, prefilled with the model's input example."""
+    async def form(request: Request) -> Response:
+        """The form, prefilled with the model's input example, for a browser; for any other
+        caller KServe v1's liveness answer, ``{"status": "alive"}``."""
+        if "text/html" not in request.headers.get("accept", ""):
+            return json_response({"status": "alive"})
         return HTMLResponse(_render(templates, plane.model, {}))
 
     @api.post("/", response_class=HTMLResponse)

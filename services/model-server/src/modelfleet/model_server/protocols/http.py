@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request, Response
 
-from modelfleet.common.errors import BadRequestError, PayloadTooLargeError
+from modelfleet.common.errors import (
+    BadRequestError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
 from modelfleet.common.wire import SOURCE_HEADER, PredictionSource
 
 OFF_LOOP_BYTES = 64 * 1024
@@ -17,6 +22,9 @@ OFF_LOOP_BYTES = 64 * 1024
 body takes long enough to stall every other request on the event loop (``/healthz`` too)."""
 
 T = TypeVar("T")
+
+WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+"""zlib window bits per ``Content-Encoding``; ``deflate`` is the zlib format (RFC 9110)."""
 
 
 class BodyReader:
@@ -33,6 +41,7 @@ class BodyReader:
         return await asyncio.to_thread(parse, body)
 
     async def bytes(self, request: Request) -> bytes:
+        """The body, decoded per its ``Content-Encoding``; both sizes are bounded."""
         limit = self.max_bytes
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -46,7 +55,11 @@ class BodyReader:
             if size > limit:
                 raise PayloadTooLargeError(f"request body is over the {limit}-byte limit")
             chunks.append(chunk)
-        return b"".join(chunks)
+        body = b"".join(chunks)
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding in ("", "identity"):
+            return body
+        return decompress(body, encoding, limit)
 
     async def json(self, request: Request) -> Any:
         return await self.decode(request, parse_json)
@@ -69,6 +82,34 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise BadRequestError("expected a JSON object")
     return document
+
+
+def decompress(body: bytes, encoding: str, limit: int) -> bytes:
+    """The decoded body, refusing one that inflates past ``limit`` before inflating it all."""
+    wbits = WBITS.get(encoding)
+    if wbits is None:
+        raise UnsupportedMediaTypeError(
+            f"Content-Encoding {encoding!r} is not supported; use gzip or deflate"
+        )
+    try:
+        return _inflate(body, wbits, encoding, limit)
+    except zlib.error:
+        if encoding != "deflate":
+            raise BadRequestError(f"request body is not valid {encoding} data") from None
+    try:  # raw DEFLATE without the zlib header, as some clients send it
+        return _inflate(body, -zlib.MAX_WBITS, encoding, limit)
+    except zlib.error:
+        raise BadRequestError("request body is not valid deflate data") from None
+
+
+def _inflate(body: bytes, wbits: int, encoding: str, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    data = inflater.decompress(body, limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLargeError(f"decompressed request body is over the {limit}-byte limit")
+    if not inflater.eof:
+        raise BadRequestError(f"request body is truncated {encoding} data")
+    return data
 
 
 def json_response(content: Any, status_code: int = 200) -> Response:
