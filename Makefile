@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install uv lint format test test-unit demo migrate db-upgrade db-shell db-reset bench
+.PHONY: help install uv lint format test test-unit demo migrate db-upgrade db-shell db-reset bench bench-serving
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -43,8 +43,13 @@ db-shell: install ## open psql/sqlite3 on MODELFLEET_DATABASE_URL
 db-reset: install ## drop and recreate the schema (asks first)
 	$(RUN) modelfleet db reset
 
+BENCH_ARGS ?=
+
 bench: install ## run every benchmark (minutes; not part of the tests)
-	for b in benchmarks/bench_*.py; do $(RUN) python $$b || exit 1; done
+	for b in benchmarks/bench_*.py; do UV=$(UV) $(RUN) python $$b || exit 1; done
+
+bench-serving: install ## model-server vs MLServer, mlflow models serve and the HTTP floor: BENCH_ARGS="--seconds 8"
+	UV=$(UV) $(RUN) python benchmarks/bench_model_server.py $(BENCH_ARGS)
 
 # ---- Kubernetes delivery (images, Helm chart, k8s/ manifests, skaffold) -------------------------
 TOOLS_BIN := $(CURDIR)/.tools/bin
@@ -82,9 +87,10 @@ k8s-validate: tools ## render the chart (defaults, everything on) and validate a
 	$(HELM) template fleet $(CHART) --namespace modelfleet --values $(CHART)/ci/everything-values.yaml > .tools/rendered/everything.yaml
 	$(RUN) kubernetes-validate -k $(K8S_VERSION) --strict .tools/rendered/default.yaml .tools/rendered/everything.yaml
 
-k8s-manifests: tools ## regenerate k8s/ (kustomize base + overlays) and the chart's README from the chart
-	$(RUN) python scripts/render-k8s.py --helm $(HELM)
+k8s-manifests: tools ## regenerate the chart's values.schema.json and README from values.yaml, and k8s/ from the chart
+	$(RUN) python scripts/chart-schema.py
 	$(RUN) python scripts/chart-readme.py
+	$(RUN) python scripts/render-k8s.py --helm $(HELM)
 
 k8s-check: helm-lint k8s-validate ## helm-lint, k8s-validate, hadolint, checkov (rendered chart + Dockerfiles)
 	$(HADOLINT) --config .hadolint.yaml services/*/Dockerfile

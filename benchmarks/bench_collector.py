@@ -45,17 +45,17 @@ import orjson
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from modelfleet.collector.ingest.parsing import parse_prediction_batch
-from modelfleet.collector.ingest.store import COLUMNS, PredictionWriter, copy_payload
-from modelfleet.common.db.engine import make_engine
-from modelfleet.common.db.migrate import upgrade
-from modelfleet.common.processes import (
+from modelfleet.cli.processes import (
     ManagedProcess,
     free_port,
     start_mlflow_server,
     start_process,
     wait_until_ready,
 )
+from modelfleet.collector.ingest.parsing import parse_prediction_batch
+from modelfleet.collector.ingest.store import COLUMNS, PredictionWriter, copy_payload
+from modelfleet.common.db.engine import make_engine
+from modelfleet.common.db.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -323,6 +323,7 @@ def bench_evaluation(workdir: Path) -> dict[str, Any]:
                 "MODELFLEET_MODEL_VERSION": result.version,
                 "MODELFLEET_PORT": str(server_port),
                 "MODELFLEET_LOG_LEVEL": "WARNING",
+                "MODELFLEET_GRPC_PORT": "0",
             },
         )
         wait_until_ready(server, "/readyz", timeout=300)

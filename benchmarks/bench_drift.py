@@ -38,7 +38,7 @@ import pandas as pd
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from modelfleet.common.datasets.synthetic import ID_COLUMN, TARGET, DriftSpec, GamingGenerator
+from modelfleet.cli.synthetic import ID_COLUMN, TARGET, DriftSpec, GamingGenerator
 from modelfleet.common.db.migrate import upgrade
 from modelfleet.drift_monitor.reference import PREDICTION_COLUMN, Reference
 
@@ -124,8 +124,8 @@ def _json_lines(features: pd.DataFrame) -> pd.Series:
 
 def child_service(url: str, workdir: Path, reference_path: Path) -> dict[str, Any]:
     from modelfleet.drift_monitor.config import DriftSettings
-    from modelfleet.drift_monitor.service import build_monitor
     from modelfleet.drift_monitor.window import WindowSpec
+    from modelfleet.drift_monitor.wiring import build_monitor
 
     reference = _read_reference(reference_path)
     # Retraining off: the benchmark measures the drift run, not building a training set.

@@ -1,15 +1,19 @@
-"""Serve the gaming model three ways and load each with the same ``wrk`` script, side by side.
+"""The gaming model served five ways, loaded with the same ``wrk`` runs side by side.
 
-    uv run python benchmarks/bench_model_server.py [--seconds 8]
+    make bench-serving                      # or: uv run python benchmarks/bench_model_server.py
+    make bench-serving BENCH_ARGS="--seconds 4"
 
-Trains the real 40k-row gaming model with ``train_and_register`` into a private ``mlflow server``,
-then serves version 1 with (a) ``python -m modelfleet.model_server``, (b) ``mlflow models serve
---env-manager local`` and (c) MLServer 1.7.1 + mlserver-mlflow with adaptive batching (32 rows /
-5 ms, own virtualenv under ``benchmarks/.venvs/``). One server runs at a time; each gets the same
-single-row bodies at 1, 16 and 64 connections and a 100-row body at 16 connections. modelfleet is
-measured once more with prediction logging on (to a minimal local receiver). Prints a table and
-ratios and writes ``benchmarks/results/model_server.json``. Only 127.0.0.1 is loaded; every run is
-bounded by ``--seconds``.
+Trains the 40k-row gaming model (the real file from ``MODELFLEET_DATASETS_DIR``, else the
+synthetic generator at the same scale) with ``train_and_register`` into a private ``mlflow
+server``, then serves version 1 with: modelfleet (compiled path, every core), modelfleet with the
+compiled path off, MLServer 1.7.1 + mlserver-mlflow in its best configuration found in the same
+run (batch size / wait / parallel workers, own virtualenv under ``benchmarks/.venvs/``), ``mlflow
+models serve --env-manager local``, and a pure ASGI app with a fixed answer (the HTTP floor).
+One server runs at a time; each gets single-row bodies at 1, 16 and 64 connections and a 100-row
+body at 16. modelfleet runs once more with prediction logging on. Also measured in this process:
+the compiled model's predict cost for 1 and 100 rows and its agreement with scikit-learn on every
+row of the file. Prints the table, the ratios against the targets of the issue and writes
+``benchmarks/results/model_server.json``. Only 127.0.0.1 is loaded; each run lasts ``--seconds``.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -32,12 +38,13 @@ from model_server_load import LoadResult, ensure_wrk, run_wrk
 from model_server_servers import (
     ROOT,
     ensure_mlserver_venv,
+    start_http_floor,
     start_mlflow_serve,
     start_mlserver,
     start_modelfleet,
 )
 
-from modelfleet.common.processes import (
+from modelfleet.cli.processes import (
     ManagedProcess,
     free_port,
     start_mlflow_server,
@@ -45,21 +52,41 @@ from modelfleet.common.processes import (
     wait_until_ready,
 )
 
-DATA = ROOT.parent / "shared" / "datasets" / "online_gaming_behavior.csv"
 MODEL = "gaming-bench"
+TARGET = "EngagementLevel"
 SCENARIOS = [("1 row", 1, 1), ("1 row", 16, 1), ("1 row", 64, 1), ("100 rows", 16, 100)]
+MLSERVER_CONFIGS = [  # (max batch size, max batch time s, parallel workers)
+    (32, 0.005, 0),
+    (16, 0.002, 0),
+    (64, 0.01, 0),
+    (32, 0.005, 2),
+]
+Encoder = Callable[[pd.DataFrame], bytes]
 
 
-def train(workdir: Path) -> tuple[ManagedProcess, Path]:
+def data_file(workdir: Path) -> tuple[Path, str]:
+    """The real gaming file when ``MODELFLEET_DATASETS_DIR`` has it, else 40,034 synthetic rows."""
+    shared = os.environ.get("MODELFLEET_DATASETS_DIR")
+    if shared and (Path(shared) / "online_gaming_behavior.csv").is_file():
+        return Path(shared) / "online_gaming_behavior.csv", "real gaming file (40,034 rows)"
+    from modelfleet.cli.synthetic import GamingGenerator
+
+    path = workdir / "gaming_synthetic.csv"
+    GamingGenerator(seed=7).generate(40_034).to_csv(path, index=False)
+    return path, "synthetic gaming data (40,034 rows; MODELFLEET_DATASETS_DIR not set)"
+
+
+def train(workdir: Path, data: Path) -> tuple[ManagedProcess, Path]:
     """A private tracking server with version 1 of the gaming model, and a local copy of it."""
     import mlflow.artifacts
 
-    from modelfleet.trainer.training import TrainRequest, train_and_register
+    from modelfleet.common.wire import TrainRequest
+    from modelfleet.trainer.training import train_and_register
 
     mlflow_server = start_mlflow_server(workdir)
-    print("training the gaming model on 40k rows …", flush=True)
-    request = TrainRequest(data=str(DATA), target="EngagementLevel", model_name=MODEL)
-    train_and_register(request, tracking_uri=mlflow_server.url, data_path=DATA)
+    print("training the gaming model …", flush=True)
+    request = TrainRequest(data=str(data), target=TARGET, model_name=MODEL)
+    train_and_register(request, tracking_uri=mlflow_server.url, data_path=data)
     local = mlflow.artifacts.download_artifacts(
         artifact_uri=f"models:/{MODEL}/1",
         dst_path=str(workdir / "model"),
@@ -68,7 +95,7 @@ def train(workdir: Path) -> tuple[ManagedProcess, Path]:
     return mlflow_server, Path(local)
 
 
-def bodies(rows: pd.DataFrame) -> dict[str, Callable[[pd.DataFrame], bytes]]:
+def encoders() -> dict[str, Encoder]:
     """How each server wants the same rows."""
 
     def v2(frame: pd.DataFrame) -> bytes:
@@ -85,15 +112,17 @@ def bodies(rows: pd.DataFrame) -> dict[str, Callable[[pd.DataFrame], bytes]]:
         return json.dumps({"parameters": {"content_type": "pd"}, "inputs": inputs}).encode()
 
     records = lambda f: json.loads(f.to_json(orient="records"))  # noqa: E731
+    native = lambda f: json.dumps({"records": records(f)}).encode()  # noqa: E731
     return {
-        "modelfleet": lambda f: json.dumps({"records": records(f)}).encode(),
+        "modelfleet": native,
+        "floor": native,
         "mlflow": lambda f: json.dumps({"dataframe_records": records(f)}).encode(),
         "mlserver": v2,
     }
 
 
 def labels(server: str, answer: dict[str, Any]) -> list[str]:
-    if server == "modelfleet":
+    if server in ("modelfleet", "floor"):
         return [p["prediction"] for p in answer["predictions"]]
     if server == "mlflow":
         return [str(p) for p in answer["predictions"]]
@@ -103,11 +132,12 @@ def labels(server: str, answer: dict[str, Any]) -> list[str]:
 def measure(
     name: str,
     url: str,
-    encode: Callable[[pd.DataFrame], bytes],
+    encode: Encoder,
     rows: pd.DataFrame,
-    args: argparse.Namespace,
+    seconds: int,
     wrk: str,
     workdir: Path,
+    scenarios: list[tuple[str, int, int]] = SCENARIOS,
 ) -> tuple[dict[str, LoadResult], list[str]]:
     check = httpx.post(
         url,
@@ -119,88 +149,100 @@ def measure(
     predicted = labels(name, check.json())
     run_wrk(wrk, url, encode(rows.head(1)), connections=16, seconds=2, workdir=workdir)  # warm-up
     results = {}
-    for label, connections, n in SCENARIOS:
+    for label, connections, n in scenarios:
         result = run_wrk(
             wrk,
             url,
             encode(rows.head(n)),
             connections=connections,
-            seconds=args.seconds,
+            seconds=seconds,
             workdir=workdir,
         )
         results[f"{label} @{connections}"] = result
         print(
-            f"  {name:<22} {label:>8} @{connections:<3} {result.requests_per_s:9.0f} req/s "
+            f"  {name:<12} {label:>8} @{connections:<3} {result.requests_per_s:9.0f} req/s "
             f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}",
             flush=True,
         )
     return results, predicted
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=8, help="duration of each load run")
-    args = parser.parse_args()
-    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
-    wrk = ensure_wrk()
-    mlserver_bin = ensure_mlserver_venv()
-    rows = (
-        pd.read_csv(DATA)
-        .drop(columns=["PlayerID", "EngagementLevel"])
-        .sample(100, random_state=1)
-        .reset_index(drop=True)
-    )
-    encoders = bodies(rows)
-    table: dict[str, dict[str, LoadResult]] = {}
-    agree: dict[str, list[str]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-model-server-") as tmp:
-        workdir = Path(tmp)
-        mlflow_server, model_dir = train(workdir)
-        uri = mlflow_server.url
-        servers: list[tuple[str, str, Callable[[], ManagedProcess], str]] = [
-            (
-                "modelfleet",
-                "modelfleet",
-                lambda: start_modelfleet(uri, MODEL, "1", workdir),
-                "/v1/predict",
+def in_process(uri: str, data: Path) -> dict[str, Any]:
+    """The compiled model's predict cost and its agreement with scikit-learn on every row."""
+    from threadpoolctl import threadpool_limits
+
+    from modelfleet.common.mlflow_registry import ModelRef
+    from modelfleet.model_server.runtime import load
+    from modelfleet.model_server.schema import InputSchema
+
+    model = load(ModelRef(MODEL, "1"), uri)
+    threadpool_limits(1)  # as the servers run their model calls (one inference thread)
+    frame = pd.read_csv(data)
+    features = frame[model.schema.names]
+    rows = features.astype(object).where(features.notna(), None).to_dict(orient="records")
+    everything = InputSchema(model.schema.columns, max_rows=len(rows)).from_records(rows)
+    start = time.perf_counter()
+    compiled = model.execution.predict_proba(everything)
+    compiled_s = time.perf_counter() - start
+    start = time.perf_counter()
+    reference = np.asarray(model.pipeline.predict_proba(features))
+    sklearn_s = time.perf_counter() - start
+    out: dict[str, Any] = {
+        "execution": model.execution_report.path,
+        "rows": len(rows),
+        "labels_identical": bool((compiled.argmax(1) == reference.argmax(1)).all()),
+        "max_probability_difference": float(np.abs(compiled - reference).max()),
+        "all_rows_seconds": {"served path": compiled_s, "scikit-learn pipeline": sklearn_s},
+    }
+    for n in (1, 100):
+        batch = model.schema.from_records(rows[:n])
+        sklearn_frame = features.head(n)
+        out[f"predict_ms_{n}"] = {
+            "served path": _per_call_ms(lambda b=batch: model.execution.predict_proba(b)),
+            "scikit-learn pipeline": _per_call_ms(
+                lambda f=sklearn_frame: model.pipeline.predict_proba(f), calls=50
             ),
-            (
-                "mlflow",
-                "mlflow models serve",
-                lambda: start_mlflow_serve(uri, MODEL, "1", workdir),
-                "/invocations",
-            ),
-            (
-                "mlserver",
-                "MLServer (batch 32/5ms)",
-                lambda: start_mlserver(model_dir, workdir, mlserver_bin),
-                "/v2/models/gaming/infer",
-            ),
-        ]
+        }
+    return out
+
+
+def _per_call_ms(call: Callable[[], Any], calls: int = 300) -> float:
+    call()
+    start = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return (time.perf_counter() - start) / calls * 1000.0
+
+
+def best_mlserver(
+    model_dir: Path, workdir: Path, bin_dir: Path, rows: pd.DataFrame, wrk: str
+) -> tuple[tuple[int, float, int], dict[str, float]]:
+    """Try each configuration briefly on single rows at 16 connections; the fastest wins."""
+    tried: dict[str, float] = {}
+    best, best_rate = MLSERVER_CONFIGS[0], -1.0
+    body = encoders()["mlserver"](rows.head(1))
+    for config in MLSERVER_CONFIGS:
+        size, wait, workers = config
+        proc = start_mlserver(
+            model_dir, workdir, bin_dir, batch_size=size, batch_time=wait, parallel_workers=workers
+        )
         try:
-            for key, title, start, path in servers:
-                print(f"{title}:", flush=True)
-                proc = start()
-                try:
-                    table[title], agree[title] = measure(
-                        key, proc.url + path, encoders[key], rows, args, wrk, workdir
-                    )
-                finally:
-                    proc.stop()
-            table["modelfleet, logging on"] = logging_on(uri, workdir, encoders, rows, args, wrk)
+            url = proc.url + "/v2/models/gaming/infer"
+            run_wrk(wrk, url, body, connections=16, seconds=2, workdir=workdir)
+            rate = run_wrk(wrk, url, body, connections=16, seconds=4, workdir=workdir)
         finally:
-            mlflow_server.stop()
-    report(table, agree)
-    return 0
+            proc.stop()
+        tried[f"batch {size} / {wait * 1000:g} ms / {workers} parallel workers"] = (
+            rate.requests_per_s
+        )
+        print(f"  MLServer {config}: {rate.requests_per_s:.0f} req/s", flush=True)
+        if rate.requests_per_s > best_rate:
+            best, best_rate = config, rate.requests_per_s
+    return best, tried
 
 
 def logging_on(
-    uri: str,
-    workdir: Path,
-    encoders: dict[str, Callable[[pd.DataFrame], bytes]],
-    rows: pd.DataFrame,
-    args: argparse.Namespace,
-    wrk: str,
+    uri: str, workdir: Path, rows: pd.DataFrame, seconds: int, wrk: str
 ) -> dict[str, LoadResult]:
     """modelfleet again, shipping every prediction to a minimal receiver on this machine."""
     port = free_port()
@@ -214,14 +256,16 @@ def logging_on(
     print("modelfleet, logging on:", flush=True)
     server = start_modelfleet(uri, MODEL, "1", workdir, MODELFLEET_COLLECTOR_URL=receiver.url)
     try:
+        scenarios = [s for s in SCENARIOS if s[1] == 16]
         results, _ = measure(
             "modelfleet",
             server.url + "/v1/predict",
-            encoders["modelfleet"],
+            encoders()["modelfleet"],
             rows,
-            args,
+            seconds,
             wrk,
             workdir,
+            scenarios,
         )
         shipped = int(httpx.get(receiver.url + "/").text)
         print(f"  receiver got {shipped:,} prediction log rows", flush=True)
@@ -231,39 +275,154 @@ def logging_on(
     return results
 
 
-def report(table: dict[str, dict[str, LoadResult]], agree: dict[str, list[str]]) -> None:
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8, help="duration of each load run")
+    args = parser.parse_args()
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+    wrk = ensure_wrk()
+    mlserver_bin = ensure_mlserver_venv()
+    codecs = encoders()
+    table: dict[str, dict[str, LoadResult]] = {}
+    agree: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-model-server-") as tmp:
+        workdir = Path(tmp)
+        data, data_note = data_file(workdir)
+        print(f"data: {data_note}", flush=True)
+        rows = (
+            pd.read_csv(data)
+            .drop(columns=["PlayerID", TARGET])
+            .sample(100, random_state=1)
+            .reset_index(drop=True)
+        )
+        mlflow_server, model_dir = train(workdir, data)
+        uri = mlflow_server.url
+        try:
+            limits = in_process(uri, data)
+            print(f"in-process: {json.dumps(limits, indent=1)}", flush=True)
+            mlserver_config, mlserver_tried = best_mlserver(
+                model_dir, workdir, mlserver_bin, rows, wrk
+            )
+            size, wait, workers = mlserver_config
+            mlserver_title = f"MLServer (batch {size}/{wait * 1000:g}ms, {workers} pw)"
+            servers: list[tuple[str, str, Callable[[], ManagedProcess], str]] = [
+                (
+                    "modelfleet",
+                    "modelfleet",
+                    lambda: start_modelfleet(uri, MODEL, "1", workdir),
+                    "/v1/predict",
+                ),
+                (
+                    "modelfleet",
+                    "modelfleet, compiled off",
+                    lambda: start_modelfleet(uri, MODEL, "1", workdir, MODELFLEET_COMPILED="false"),
+                    "/v1/predict",
+                ),
+                (
+                    "mlserver",
+                    mlserver_title,
+                    lambda: start_mlserver(
+                        model_dir,
+                        workdir,
+                        mlserver_bin,
+                        batch_size=size,
+                        batch_time=wait,
+                        parallel_workers=workers,
+                    ),
+                    "/v2/models/gaming/infer",
+                ),
+                (
+                    "mlflow",
+                    "mlflow models serve",
+                    lambda: start_mlflow_serve(uri, MODEL, "1", workdir),
+                    "/invocations",
+                ),
+                (
+                    "floor",
+                    "HTTP floor (fixed answer)",
+                    lambda: start_http_floor(workdir, os.cpu_count() or 1),
+                    "/",
+                ),
+            ]
+            for key, title, start, path in servers:
+                print(f"{title}:", flush=True)
+                proc = start()
+                try:
+                    table[title], agree[title] = measure(
+                        key, proc.url + path, codecs[key], rows, args.seconds, wrk, workdir
+                    )
+                finally:
+                    proc.stop()
+            table["modelfleet, logging on"] = logging_on(uri, workdir, rows, args.seconds, wrk)
+        finally:
+            mlflow_server.stop()
+    agree.pop("HTTP floor (fixed answer)")
+    report(table, agree, limits, mlserver_title, mlserver_tried, data_note)
+    return 0
+
+
+def report(
+    table: dict[str, dict[str, LoadResult]],
+    agree: dict[str, list[str]],
+    limits: dict[str, Any],
+    mlserver: str,
+    mlserver_tried: dict[str, float],
+    data_note: str,
+) -> None:
     keys = [f"{label} @{c}" for label, c, _ in SCENARIOS]
-    print("\nrequests/s (p50 / p99 ms); 100-row runs also in rows/s")
-    print(f"{'server':<26}" + "".join(f"{k:>28}" for k in keys))
+    print(f"\ndata: {data_note}\nrequests/s (p50 / p99 ms); 100-row runs in rows/s")
+    print(f"{'server':<34}" + "".join(f"{k:>26}" for k in keys))
     for name, results in table.items():
         cells = []
         for key in keys:
-            r = results[key]
+            r = results.get(key)
+            if r is None:
+                cells.append("—")
+                continue
             rate = (
                 f"{r.requests_per_s * 100:,.0f} rows/s"
                 if key.startswith("100")
-                else (f"{r.requests_per_s:,.0f}/s")
+                else f"{r.requests_per_s:,.0f}/s"
             )
             cells.append(f"{rate} ({r.p50_ms:.1f}/{r.p99_ms:.1f})")
-        print(f"{name:<26}" + "".join(f"{c:>28}" for c in cells))
-    ours, mlflow_, mlserver = (
-        table["modelfleet"],
-        table["mlflow models serve"],
-        table["MLServer (batch 32/5ms)"],
-    )
-    key16, key100 = "1 row @16", "100 rows @16"
-    ratios = {
-        "vs mlflow models serve, 1 row @16": ours[key16].requests_per_s
-        / mlflow_[key16].requests_per_s,
-        "vs MLServer, 1 row @16": ours[key16].requests_per_s / mlserver[key16].requests_per_s,
-        "vs MLServer, 100 rows @16 (rows/s)": ours[key100].requests_per_s
-        / mlserver[key100].requests_per_s,
-        "logging on / off, 1 row @16": table["modelfleet, logging on"][key16].requests_per_s
-        / ours[key16].requests_per_s,
-    }
+        print(f"{name:<34}" + "".join(f"{c:>26}" for c in cells))
+    ours, theirs = table["modelfleet"], table[mlserver]
+    floor, logged = table["HTTP floor (fixed answer)"], table["modelfleet, logging on"]
+    k1, k64, k100 = "1 row @16", "1 row @64", "100 rows @16"
+    checks = [
+        ("1 row @16 vs MLServer", ours[k1].requests_per_s / theirs[k1].requests_per_s, ">= 6"),
+        ("1 row @16 p99 / p50", ours[k1].p99_ms / ours[k1].p50_ms, "<= 3"),
+        ("1 row @16 p99 vs MLServer p99", ours[k1].p99_ms / theirs[k1].p99_ms, "<= 0.25"),
+        ("1 row @64 vs MLServer", ours[k64].requests_per_s / theirs[k64].requests_per_s, ">= 4"),
+        (
+            "100 rows @16 rows/s vs MLServer",
+            ours[k100].requests_per_s / theirs[k100].requests_per_s,
+            ">= 3",
+        ),
+        ("1 row @16 vs HTTP floor", ours[k1].requests_per_s / floor[k1].requests_per_s, ">= 0.5"),
+        (
+            "logging on/off, 1 row @16",
+            logged[k1].requests_per_s / ours[k1].requests_per_s,
+            ">= 0.9",
+        ),
+        (
+            "logging on/off, 100 rows @16",
+            logged[k100].requests_per_s / ours[k100].requests_per_s,
+            ">= 0.9",
+        ),
+    ]
     print()
-    for what, ratio in ratios.items():
-        print(f"modelfleet {what}: {ratio:.2f}x")
+    ratios = {}
+    for what, ratio, target in checks:
+        op, bound = target.split()
+        met = ratio >= float(bound) if op == ">=" else ratio <= float(bound)
+        ratios[what] = {"ratio": ratio, "target": target, "met": met}
+        print(f"modelfleet {what}: {ratio:.2f} (target {target}) {'met' if met else 'MISSED'}")
+    print(
+        f"compiled path on all {limits['rows']:,} rows: labels identical "
+        f"{limits['labels_identical']}, largest probability difference "
+        f"{limits['max_probability_difference']:.2e}"
+    )
     reference = agree["modelfleet"]
     for name, predicted in agree.items():
         same = sum(a == b for a, b in zip(predicted, reference, strict=True))
@@ -273,8 +432,11 @@ def report(table: dict[str, dict[str, LoadResult]], agree: dict[str, list[str]])
     out.write_text(
         json.dumps(
             {
+                "data": data_note,
                 "results": {n: {k: vars(v) for k, v in r.items()} for n, r in table.items()},
                 "ratios": ratios,
+                "in_process": limits,
+                "mlserver_configurations": mlserver_tried,
             },
             indent=2,
         )

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from modelfleet.common.processes import start_mlflow_server
+from modelfleet.cli.processes import start_mlflow_server
 from modelfleet.trainer.pipeline import MODEL_TYPES
 from modelfleet.trainer.training import TrainRequest, train_and_register
 

@@ -1,14 +1,15 @@
-"""The three servers ``bench_model_server.py`` compares, each started as a process on 127.0.0.1."""
+"""The servers ``bench_model_server.py`` compares, each started as a process on 127.0.0.1."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -24,6 +25,30 @@ MLSERVER_PACKAGES = [
     "uvloop==0.21.0",  # with uvloop 0.23 MLServer's parallel inference worker dies at start
     "pandas<3",
 ]
+
+
+def uv_binary() -> str:
+    """uv as the Makefile runs it (``UV``), else on PATH, else where its installer puts it."""
+    found = os.environ.get("UV") or shutil.which("uv")
+    if found:
+        return found
+    local = Path.home() / ".local" / "bin" / "uv"
+    if local.exists():
+        return str(local)
+    raise RuntimeError("uv not found: run the benchmark through `make bench-serving`")
+
+
+def start_http_floor(workdir: Path, workers: int) -> ManagedProcess:
+    """A pure ASGI app with a fixed answer on the model-server's uvicorn settings."""
+    port = free_port()
+    proc = start_process(
+        "http-floor",
+        [sys.executable, str(ROOT / "benchmarks" / "http_floor.py"), str(port), str(workers)],
+        url=f"http://127.0.0.1:{port}",
+        log_path=workdir / "http-floor.log",
+    )
+    wait_until_ready(proc, "/", timeout=60)
+    return proc
 
 
 def start_modelfleet(
@@ -42,6 +67,7 @@ def start_modelfleet(
             "MODELFLEET_PORT": str(port),
             "MODELFLEET_STATE_DIR": str(workdir / f"state-{port}"),
             "MODELFLEET_LOG_LEVEL": "WARNING",
+            "MODELFLEET_GRPC_PORT": "0",
             **env,
         },
     )
@@ -74,7 +100,7 @@ def ensure_mlserver_venv() -> Path:
     """MLServer pins fastapi<0.116, so it lives in its own virtualenv (created once)."""
     python = MLSERVER_VENV / "bin" / "python"
     if not python.exists():
-        subprocess.run(["uv", "venv", "-q", "-p", "3.11", str(MLSERVER_VENV)], check=True)
+        subprocess.run([uv_binary(), "venv", "-q", "-p", "3.11", str(MLSERVER_VENV)], check=True)
     versions = subprocess.run(
         [
             sys.executable,
@@ -93,14 +119,24 @@ def ensure_mlserver_venv() -> Path:
         f"mlflow-skinny=={versions[2]}",
     ]
     subprocess.run(
-        ["uv", "pip", "install", "-q", "-p", str(python), *MLSERVER_PACKAGES, *pins], check=True
+        [uv_binary(), "pip", "install", "-q", "-p", str(python), *MLSERVER_PACKAGES, *pins],
+        check=True,
     )
     return MLSERVER_VENV / "bin"
 
 
-def start_mlserver(model_dir: Path, workdir: Path, bin_dir: Path) -> ManagedProcess:
-    """MLServer 1.7.1 with the MLflow runtime and adaptive batching (32 rows / 5 ms)."""
-    config = workdir / "mlserver"
+def start_mlserver(
+    model_dir: Path,
+    workdir: Path,
+    bin_dir: Path,
+    *,
+    batch_size: int = 32,
+    batch_time: float = 0.005,
+    parallel_workers: int = 0,
+) -> ManagedProcess:
+    """MLServer 1.7.1 with the MLflow runtime, adaptive batching and ``parallel_workers``
+    inference processes (0: inference on the server's own event loop)."""
+    config = workdir / f"mlserver-{batch_size}-{batch_time}-{parallel_workers}"
     config.mkdir(parents=True, exist_ok=True)
     port = free_port()
     settings = {
@@ -109,21 +145,22 @@ def start_mlserver(model_dir: Path, workdir: Path, bin_dir: Path) -> ManagedProc
         "metrics_port": free_port(),
         "host": "127.0.0.1",
         "debug": False,
+        "parallel_workers": parallel_workers,
     }
     (config / "settings.json").write_text(json.dumps(settings))
     model_settings = {
         "name": "gaming",
         "implementation": "mlserver_mlflow.MLflowRuntime",
         "parameters": {"uri": str(model_dir)},
-        "max_batch_size": 32,
-        "max_batch_time": 0.005,
+        "max_batch_size": batch_size,
+        "max_batch_time": batch_time,
     }
     (config / "model-settings.json").write_text(json.dumps(model_settings))
     proc = start_process(
         "mlserver",
         [str(bin_dir / "mlserver"), "start", str(config)],
         url=f"http://127.0.0.1:{port}",
-        log_path=workdir / "mlserver.log",
+        log_path=config / "mlserver.log",
         env={
             "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
             "VIRTUAL_ENV": str(bin_dir.parent),

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
+from modelfleet.cli.processes import ManagedProcess, start_mlflow_server
+from modelfleet.common.db.engine import make_engine, make_session_factory
 from modelfleet.common.db.migrate import upgrade
-from modelfleet.common.processes import ManagedProcess, start_mlflow_server
+from modelfleet.common.db.models import Evaluation, EvaluationMetric
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS_DIR = Path(os.environ.get("MODELFLEET_DATASETS_DIR", ROOT.parent / "shared" / "datasets"))
@@ -82,7 +86,7 @@ def mlflow_uri(mlflow_server: ManagedProcess, monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture(scope="session")
 def gaming_training_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic gaming file (3,000 rows) that trains in a couple of seconds."""
-    from modelfleet.common.datasets.synthetic import GamingGenerator
+    from modelfleet.cli.synthetic import GamingGenerator
 
     path = tmp_path_factory.mktemp("data") / "gaming_small.csv"
     GamingGenerator(seed=11).generate(3000).to_csv(path, index=False)
@@ -110,3 +114,57 @@ def registered_model(mlflow_server: ManagedProcess, gaming_training_csv: Path) -
         "run_id": result.run_id,
         "tracking_uri": mlflow_server.url,
     }
+
+
+AddEvaluation = Callable[..., int]
+
+
+@pytest.fixture
+def pg_sessions(pg_clean: str) -> Iterator[sessionmaker[Session]]:
+    """A session factory on the emptied test database."""
+    engine = make_engine(pg_clean)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def add_evaluation(pg_sessions: sessionmaker[Session]) -> AddEvaluation:
+    """Insert an evaluation with the given per-class values; returns its id."""
+
+    def _add(
+        version: str,
+        per_class: dict[str, dict[str, float]],
+        *,
+        model: str = "m",
+        digest: str = "d1",
+        golden: str = "golden",
+        status: str = "done",
+        overall: dict[str, float] | None = None,
+    ) -> int:
+        with pg_sessions() as session:
+            evaluation = Evaluation(
+                model_name=model,
+                model_version=version,
+                golden_name=golden,
+                golden_digest=digest,
+                status=status,
+                finished_at=datetime.now(UTC),
+            )
+            session.add(evaluation)
+            session.flush()
+            for name, value in (overall or {}).items():
+                session.add(EvaluationMetric(evaluation_id=evaluation.id, metric=name, value=value))
+            for label, metrics in per_class.items():
+                for name, value in metrics.items():
+                    session.add(
+                        EvaluationMetric(
+                            evaluation_id=evaluation.id,
+                            metric=name,
+                            class_label=label,
+                            value=value,
+                        )
+                    )
+            session.commit()
+            return evaluation.id
+
+    return _add

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelfleet.common.processes import free_port
+from modelfleet.cli.processes import free_port
 
 
 def fleet_env(state_dir: Path, database_url: str = "") -> dict[str, str]:

@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import time
 
 import httpx
 import pytest
 
-from tests.cli.conftest import FleetCli
+from tests.cli.conftest import CliResult, FleetCli
 from tests.cli.helpers import group_alive
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
+
+
+def _line(result: CliResult, service: str) -> str:
+    """The line of ``modelfleet status`` about one service."""
+    return next(ln for ln in result.stdout.splitlines() if service in ln)
 
 
 def test_status_of_a_fleet_that_never_ran(fleet: FleetCli) -> None:
@@ -41,14 +46,15 @@ def test_up_twice_status_crash_and_down_without_orphans(fleet: FleetCli) -> None
 
     status = fleet("status")
     assert status.returncode == 0
-    line = next(ln for ln in status.stdout.splitlines() if "mlflow" in ln)
+    line = _line(status, "mlflow")
     assert "running" in line and url in line and str(pgid) in line
 
     os.kill(pgid, signal.SIGKILL)  # the leader dies; its worker is left behind in the group
-    time.sleep(0.5)
-    crashed = fleet("status")
-    line = next(ln for ln in crashed.stdout.splitlines() if "mlflow" in ln)
-    assert "crashed" in line
+    crashed = wait_for(
+        lambda: "crashed" in _line(status := fleet("status"), "mlflow") and status,
+        timeout=10,
+        what="status to report the killed mlflow as crashed",
+    )
     assert "modelfleet: starting mlflow" in crashed.stdout, "the log tail is shown"
 
     down = fleet("down")
@@ -57,7 +63,7 @@ def test_up_twice_status_crash_and_down_without_orphans(fleet: FleetCli) -> None
     assert group_alive(pgid) == [], "down must stop every process of the group"
     assert all(member not in group_alive(pgid) for member in members)
     assert fleet.state()["mlflow"]["pid"] is None
-    assert "stopped" in next(ln for ln in fleet("status").stdout.splitlines() if "mlflow" in ln)
+    assert "stopped" in _line(fleet("status"), "mlflow")
 
 
 def test_logs_show_and_name_unknown_services(fleet: FleetCli) -> None:

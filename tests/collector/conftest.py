@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
-from modelfleet.common.db.engine import make_engine, make_session_factory
-from modelfleet.common.db.models import Evaluation, EvaluationMetric
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
 
 TOKEN = "collector-test-token"
 
@@ -82,60 +79,6 @@ def prediction_logs(
     ]
 
 
-AddEvaluation = Callable[..., int]
-
-
-@pytest.fixture
-def pg_sessions(pg_clean: str) -> Iterator[sessionmaker[Session]]:
-    """A session factory on the emptied test database."""
-    engine = make_engine(pg_clean)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def add_evaluation(pg_sessions: sessionmaker[Session]) -> AddEvaluation:
-    """Insert an evaluation with the given per-class values; returns its id."""
-
-    def _add(
-        version: str,
-        per_class: dict[str, dict[str, float]],
-        *,
-        model: str = "m",
-        digest: str = "d1",
-        golden: str = "golden",
-        status: str = "done",
-        overall: dict[str, float] | None = None,
-    ) -> int:
-        with pg_sessions() as session:
-            evaluation = Evaluation(
-                model_name=model,
-                model_version=version,
-                golden_name=golden,
-                golden_digest=digest,
-                status=status,
-                finished_at=datetime.now(UTC),
-            )
-            session.add(evaluation)
-            session.flush()
-            for name, value in (overall or {}).items():
-                session.add(EvaluationMetric(evaluation_id=evaluation.id, metric=name, value=value))
-            for label, metrics in per_class.items():
-                for name, value in metrics.items():
-                    session.add(
-                        EvaluationMetric(
-                            evaluation_id=evaluation.id,
-                            metric=name,
-                            class_label=label,
-                            value=value,
-                        )
-                    )
-            session.commit()
-            return evaluation.id
-
-    return _add
-
-
 def start_model_server(
     tracking_uri: str, name: str, version: str, log_dir: Path, port: int | None = None
 ) -> ManagedProcess:
@@ -152,6 +95,7 @@ def start_model_server(
             "MODELFLEET_MODEL_VERSION": version,
             "MODELFLEET_PORT": str(port),
             "MODELFLEET_STATE_DIR": str(log_dir / f"state-{port}"),
+            "MODELFLEET_GRPC_PORT": "0",  # several servers run at once; none needs gRPC
         },
     )
     wait_until_ready(proc, "/readyz", timeout=180)
@@ -161,7 +105,7 @@ def start_model_server(
 @pytest.fixture(scope="session")
 def golden_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3,000-row golden file from the synthetic gaming generator (another seed than training)."""
-    from modelfleet.common.datasets.synthetic import GamingGenerator
+    from modelfleet.cli.synthetic import GamingGenerator
 
     path = tmp_path_factory.mktemp("golden") / "gaming_golden.csv"
     GamingGenerator(seed=23).generate(3000).to_csv(path, index=False)

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from modelfleet.cli.main import app
-from tests.collector.conftest import AddEvaluation
+from tests.conftest import AddEvaluation
 
 pytestmark = pytest.mark.integration
 

@@ -16,13 +16,13 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from modelfleet.cli.main import app as cli
+from modelfleet.cli.processes import ManagedProcess, free_port
 from modelfleet.collector.config import CollectorSettings
 from modelfleet.collector.evaluation import claims
 from modelfleet.collector.evaluation.golden import resolve_golden
 from modelfleet.collector.evaluation.runner import EvaluationRunner, Reporter
 from modelfleet.collector.evaluation.targets import Target
 from modelfleet.common.db.engine import make_engine
-from modelfleet.common.processes import ManagedProcess, free_port
 from tests.collector.conftest import start_model_server
 
 pytestmark = pytest.mark.integration

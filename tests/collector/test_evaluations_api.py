@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.collector.conftest import AddEvaluation
+from tests.conftest import AddEvaluation
 
 pytestmark = pytest.mark.integration
 

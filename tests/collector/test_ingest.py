@@ -11,14 +11,14 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from modelfleet.collector.dberrors import database_errors
+from modelfleet.cli.processes import free_port
 from modelfleet.collector.ingest.parsing import PredictionRow, parse_prediction_batch
 from modelfleet.collector.ingest.store import PredictionWriter
 from modelfleet.common.db.engine import make_engine
+from modelfleet.common.db.errors import database_error
 from modelfleet.common.db.migrate import upgrade
 from modelfleet.common.db.models import Prediction
 from modelfleet.common.errors import BadRequestError
-from modelfleet.common.processes import free_port
 from tests.collector.conftest import prediction_logs, start_collector
 from tests.collector.proxy import TcpProxy
 
@@ -158,8 +158,11 @@ def test_postgres_writer_survives_refused_batches_and_inner_duplicates(pg_clean:
     writer = PredictionWriter(engine)
     bad = prediction_logs(3, request_id="nul")
     bad[2]["entity_id"] = "nul\x00byte"
-    with pytest.raises(BadRequestError, match="rejected by the database"), database_errors(5):
+    with pytest.raises(Exception) as refused:
         writer.write(_parsed(bad))
+    translated = database_error(refused.value)
+    assert isinstance(translated, BadRequestError)
+    assert "rejected by the database" in translated.detail
     # The same pooled connection takes the merge path next (duplicate inside the batch).
     twice = prediction_logs(4, request_id="dup") + prediction_logs(2, request_id="dup")
     assert writer.write(_parsed(twice)) == 4
@@ -170,6 +173,7 @@ def test_postgres_writer_survives_refused_batches_and_inner_duplicates(pg_clean:
 
 def test_sqlite_claims_work_for_the_one_machine_default(tmp_path: Path) -> None:
     from modelfleet.collector.evaluation import claims
+    from modelfleet.common.wire import EVALUATION_FAILED
 
     url = f"sqlite:///{tmp_path / 'one-machine.db'}"
     upgrade(url)
@@ -184,7 +188,7 @@ def test_sqlite_claims_work_for_the_one_machine_default(tmp_path: Path) -> None:
     first = claims.claim(engine, owner="a", stale_seconds=60, **key)
     assert isinstance(first, claims.Claim) and not first.taken_over
     assert isinstance(claims.claim(engine, owner="b", stale_seconds=60, **key), claims.Busy)
-    claims.finish(engine, first.evaluation_id, "a", claims.FAILED, error="boom")
+    claims.finish(engine, first.evaluation_id, "a", EVALUATION_FAILED, error="boom")
     retry = claims.claim(engine, owner="b", stale_seconds=60, **key)
     assert isinstance(retry, claims.Claim) and retry.taken_over and retry.attempts == 2
     engine.dispose()

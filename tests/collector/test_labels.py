@@ -54,6 +54,7 @@ def test_labels_by_entity_and_by_prediction_feed_online_accuracy(
         ),
         ([{"entity_id": "p", "prediction_id": 1, "label": "Low"}], "labels[0]"),
         ([{"entity_id": "p"}], "labels.0.label"),
+        ([{"entity_id": "p" * 201, "label": "Low"}], "labels[0].entity_id: at most 200"),
     ],
 )
 def test_bad_labels_are_refused_whole(

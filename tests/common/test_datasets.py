@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from modelfleet.cli.synthetic import KEY_COLUMNS, DriftSpec, GamingGenerator
 from modelfleet.common.datasets.loading import load_dataset
-from modelfleet.common.datasets.synthetic import KEY_COLUMNS, DriftSpec, GamingGenerator
 from modelfleet.common.errors import BadRequestError
 
 

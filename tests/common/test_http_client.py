@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from modelfleet.cli.processes import free_port
 from modelfleet.common.http_client import ServiceClient
-from modelfleet.common.processes import free_port
 
 
 class _Flaky(BaseHTTPRequestHandler):

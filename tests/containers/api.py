@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from modelfleet.common.datasets.synthetic import ID_COLUMN, TARGET, GamingGenerator
+from modelfleet.cli.synthetic import ID_COLUMN, TARGET, GamingGenerator
 from tests.polling import wait_for
 
 

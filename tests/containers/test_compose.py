@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from modelfleet.common.processes import free_port
+from modelfleet.cli.processes import free_port
 from tests.polling import wait_for
 
 from .api import predict, train, upload_dataset, write_training_csv

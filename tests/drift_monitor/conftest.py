@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,9 +17,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, insert
 
-from modelfleet.common.datasets.synthetic import ID_COLUMN, TARGET, DriftSpec, GamingGenerator
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.synthetic import ID_COLUMN, TARGET, DriftSpec, GamingGenerator
 from modelfleet.common.db.models import Label, Prediction
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from tests.polling import wait_for
 
 TOKEN = "drift-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -176,10 +176,9 @@ def run_drift(base_url: str, body: dict[str, Any], timeout: float = 180) -> dict
     started = httpx.post(f"{base_url}/v1/drift/runs", json=body, headers=AUTH, timeout=30)
     assert started.status_code == 202, started.text
     run_id = started.json()["id"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = httpx.get(f"{base_url}/v1/drift/runs/{run_id}", timeout=30).json()
-        if run["status"] != "running":
-            return dict(run)
-        time.sleep(0.5)
-    raise TimeoutError(f"drift run {run_id} still running after {timeout}s")
+
+    def finished() -> dict[str, Any] | None:
+        run: dict[str, Any] = httpx.get(f"{base_url}/v1/drift/runs/{run_id}", timeout=30).json()
+        return run if run["status"] != "running" else None
+
+    return wait_for(finished, timeout=timeout, what=f"drift run {run_id} to finish", interval=0.5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +10,10 @@ import httpx
 import pytest
 from mlflow import MlflowClient
 
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.synthetic import DriftSpec
 from modelfleet.common import model_contract as contract
-from modelfleet.common.datasets.synthetic import DriftSpec
 from modelfleet.common.db.migrate import upgrade
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
 from tests.drift_monitor.conftest import (
     AUTH,
     TOKEN,
@@ -23,6 +22,7 @@ from tests.drift_monitor.conftest import (
     run_drift,
     start_monitor,
 )
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -69,13 +69,14 @@ def trainer(
 
 
 def wait_for_job(trainer: ManagedProcess, job_id: str, timeout: float = 300) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished() -> dict[str, object] | None:
         job = httpx.get(f"{trainer.url}/v1/jobs/{job_id}", headers=AUTH, timeout=10).json()
-        if job["status"] in ("succeeded", "failed"):
-            return dict(job)
-        time.sleep(1)
-    raise TimeoutError(f"job {job_id} not finished after {timeout}s:\n{trainer.log_tail()}")
+        return dict(job) if job["status"] in ("succeeded", "failed") else None
+
+    try:
+        return wait_for(finished, timeout=timeout, what=f"job {job_id} to finish", interval=1)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}:\n{trainer.log_tail()}") from None
 
 
 def test_drift_retrains_through_the_trainer_into_a_new_candidate(

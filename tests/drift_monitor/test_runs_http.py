@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from modelfleet.common.datasets.synthetic import KEY_COLUMNS, DriftSpec
+from modelfleet.cli.synthetic import KEY_COLUMNS, DriftSpec
 from tests.drift_monitor.conftest import AUTH, Monitor, TrafficWriter, run_drift
 
 pytestmark = pytest.mark.integration

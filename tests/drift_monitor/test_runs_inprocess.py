@@ -8,15 +8,14 @@ import pytest
 from sqlalchemy import create_engine, insert
 from typer.testing import CliRunner
 
-from modelfleet.cli.console import console
 from modelfleet.cli.main import app
-from modelfleet.common.datasets.synthetic import KEY_COLUMNS, DriftSpec
+from modelfleet.cli.processes import free_port
+from modelfleet.cli.synthetic import KEY_COLUMNS, DriftSpec
 from modelfleet.common.db.migrate import upgrade
 from modelfleet.common.db.models import Prediction
-from modelfleet.common.processes import free_port
 from modelfleet.drift_monitor.config import DriftSettings
-from modelfleet.drift_monitor.service import build_monitor
 from modelfleet.drift_monitor.window import WindowSpec
+from modelfleet.drift_monitor.wiring import build_monitor
 from tests.drift_monitor.conftest import TrafficWriter
 
 pytestmark = pytest.mark.integration
@@ -118,7 +117,9 @@ def test_cli_run_list_show(
         "MODELFLEET_TRAINER_RETRIES": "0",
     }.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(console, "width", 200)  # no truncated table cells
+    # No truncated table cells. The width comes from the environment rather than being set on
+    # the shared console, which would pin every later test's console at the width it had here.
+    monkeypatch.setenv("COLUMNS", "200")
     runner = CliRunner()
     name, version = registered_model["name"], registered_model["version"]
 

@@ -153,17 +153,62 @@ def test_each_model_servers_entry_becomes_its_own_deployment_and_service(render:
             else "modelfleet.io/model-alias"
         )
         assert labels[key] == reference
-        # The Service the collector discovers carries the same labels, a port named http,
-        # and selects this Deployment's pods and no other model server's.
+        # The Service the collector discovers carries the same labels, a port named http (and
+        # grpc, the Open Inference gRPC port), and selects this Deployment's pods and no other
+        # model server's.
         service = services[name]
         assert service["metadata"]["labels"]["app.kubernetes.io/component"] == "model-server"
         assert service["metadata"]["labels"]["modelfleet.io/model-name"] == "online-gaming"
         assert service["metadata"]["labels"][key] == reference
-        assert [p["name"] for p in service["spec"]["ports"]] == ["http"]
+        ports = {p["name"]: (p["port"], p["targetPort"]) for p in service["spec"]["ports"]}
+        assert ports == {"http": (8080, "http"), "grpc": (8081, "grpc")}
+        assert {"name": "grpc", "containerPort": 8081, "protocol": "TCP"} in container["ports"]
+        assert env["MODELFLEET_GRPC_PORT"]["value"] == "8081"
         selector = service["spec"]["selector"].items()
         for other_name, other_deployment in deployments.items():
             other_labels = other_deployment["spec"]["template"]["metadata"]["labels"].items()
             assert (selector <= other_labels) == (other_name == name)
+
+
+def test_model_servers_are_shaped_like_every_other_modelfleet_service(
+    everything_manifests: list[Manifest],
+) -> None:
+    """One workload helper renders them all: same pod, container and Service shape."""
+    deployments = [
+        m
+        for m in by_kind(everything_manifests, "Deployment")
+        if m["metadata"]["labels"]["app.kubernetes.io/component"] in SERVICE_COMPONENTS
+    ]
+    components = {m["metadata"]["labels"]["app.kubernetes.io/component"] for m in deployments}
+    assert components == SERVICE_COMPONENTS
+
+    def shape(deployment: Manifest) -> dict[str, object]:
+        pod = deployment["spec"]["template"]
+        (container,) = pod["spec"]["containers"]
+        return {
+            "pod keys": sorted(set(pod["spec"]) - {"initContainers"}),
+            "pod annotations": sorted(pod["metadata"]["annotations"]),
+            "pod security": pod["spec"]["securityContext"],
+            "container keys": sorted(container),
+            "container security": container["securityContext"],
+            "probes": [container[p] for p in ("startupProbe", "livenessProbe", "readinessProbe")],
+            "http port": container["ports"][0],  # model servers add grpc after it
+            "first env": container["env"][0]["name"],
+            "volumes": [v["name"] for v in pod["spec"]["volumes"]][:2],
+            "owner annotation": deployment["metadata"]["annotations"]["modelfleet.io/owner"],
+        }
+
+    trainer = next(d for d in deployments if d["metadata"]["name"].endswith("-trainer"))
+    for deployment in deployments:
+        assert shape(deployment) == shape(trainer), name_of(deployment)
+    services = [
+        m
+        for m in by_kind(everything_manifests, "Service")
+        if m["metadata"]["labels"]["app.kubernetes.io/component"] in SERVICE_COMPONENTS
+    ]
+    assert {str(s["spec"]["ports"][0]) for s in services} == {
+        "{'name': 'http', 'port': 8080, 'targetPort': 'http', 'protocol': 'TCP'}"
+    }
 
 
 def test_adding_a_version_adds_one_deployment_and_leaves_the_others_untouched(
@@ -178,6 +223,47 @@ def test_adding_a_version_adds_one_deployment_and_leaves_the_others_untouched(
     assert set(after) - set(before) == {"fleet-modelfleet-ms-churn-v2"}
     # version 1's pods are not restarted by adding version 2
     assert after["fleet-modelfleet-ms-churn-v1"] == before["fleet-modelfleet-ms-churn-v1"]
+
+
+def test_grpc_port_is_configurable_and_can_be_off(render: Renderer) -> None:
+    entry = ["modelServers[0].model=churn", "modelServers[0].version=2"]
+    off = render(set_values=[*entry, "modelServer.grpcPort=0"])
+    (service,) = model_servers(off, "Service").values()
+    assert [p["name"] for p in service["spec"]["ports"]] == ["http"]
+    (deployment,) = model_servers(off, "Deployment").values()
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert [p["name"] for p in container["ports"]] == ["http"]
+    assert env_of(container)["MODELFLEET_GRPC_PORT"]["value"] == "0"
+    moved = render(set_values=[*entry, "modelServer.grpcPort=9001"])
+    (service,) = model_servers(moved, "Service").values()
+    assert {p["name"]: p["port"] for p in service["spec"]["ports"]}["grpc"] == 9001
+    policies = {name_of(p): p for p in by_kind(moved, "NetworkPolicy")}
+    ingress = policies["NetworkPolicy/fleet-modelfleet-model-server-ingress"]["spec"]["ingress"]
+    assert {"port": 9001, "protocol": "TCP"} in ingress[0]["ports"]
+
+
+def test_service_monitor_scrapes_every_service_mlflow_included(
+    everything_manifests: list[Manifest],
+) -> None:
+    (monitor,) = by_kind(everything_manifests, "ServiceMonitor")
+    (expression,) = monitor["spec"]["selector"]["matchExpressions"]
+    assert set(expression["values"]) == SERVICE_COMPONENTS | {"mlflow"}
+    assert monitor["spec"]["endpoints"][0] == {
+        "port": "http",
+        "path": "/metrics",
+        "interval": monitor["spec"]["endpoints"][0]["interval"],
+    }
+    mlflow = next(
+        m
+        for m in by_kind(everything_manifests, "Deployment")
+        if m["metadata"]["labels"]["app.kubernetes.io/component"] == "mlflow"
+    )
+    (container,) = mlflow["spec"]["template"]["spec"]["containers"]
+    assert "--expose-prometheus=/tmp/prometheus" in container["args"]
+    assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+    policies = {name_of(p): p for p in by_kind(everything_manifests, "NetworkPolicy")}
+    mlflow_ingress = policies["NetworkPolicy/fleet-modelfleet-mlflow-ingress"]["spec"]["ingress"]
+    assert any({"port": 5000, "protocol": "TCP"} in rule["ports"] for rule in mlflow_ingress[1:])
 
 
 def test_removing_a_version_removes_its_deployment_and_service(render: Renderer) -> None:
@@ -457,7 +543,9 @@ def test_every_database_pod_waits_for_the_schema(manifests: list[Manifest]) -> N
             init = spec.get("initContainers", [])
             assert [c["name"] for c in init] == ["wait-for-schema"], name_of(manifest)
             assert init[0]["image"] == spec["containers"][0]["image"]
-            assert "current_revision" in " ".join(init[0]["args"])
+            assert init[0]["command"] == ["python", "-m", "modelfleet.common.db.wait"]
+            assert "args" not in init[0], "the timeout is the module's default (15 minutes)"
+            assert "MODELFLEET_DATABASE_URL" in env_of(init[0])
             waiting.add(manifest["metadata"]["labels"]["app.kubernetes.io/component"])
     assert {"trainer", "collector", "drift-monitor", "evaluation", "drift-run"} <= waiting
 

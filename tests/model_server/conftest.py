@@ -10,10 +10,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
 
 TOKEN = "model-server-test-token"
 StartServer = Callable[..., ManagedProcess]
+RECEIVER = Path(__file__).with_name("receiver.py")
+StartReceiver = Callable[..., ManagedProcess]
 
 
 def server_env(model: dict[str, str], port: int, state_dir: Path, **env: str) -> dict[str, str]:
@@ -27,6 +29,9 @@ def server_env(model: dict[str, str], port: int, state_dir: Path, **env: str) ->
         "MODELFLEET_STATE_DIR": str(state_dir),
         "MODELFLEET_LOAD_RETRY_SECONDS": "0.5",
         "MODELFLEET_LOAD_RETRY_MAX": "1",
+        # one worker unless a test asks for more (tests/model_server/test_workers.py)
+        "MODELFLEET_WORKERS": "1",
+        "MODELFLEET_GRPC_PORT": "0",  # KServe's fixed 8081 cannot be shared: off unless asked
     }
     base.update(env)
     return {k: v for k, v in base.items() if v != ""}
@@ -68,14 +73,45 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServ
         proc.stop()
 
 
+@pytest.fixture
+def start_receiver(tmp_path: Path) -> Iterator[StartReceiver]:
+    started: list[ManagedProcess] = []
+
+    def _start(port: int, out: Path, status: int = 200) -> ManagedProcess:
+        proc = start_process(
+            "receiver",
+            [sys.executable, str(RECEIVER), str(port), str(out), str(status)],
+            url=f"http://127.0.0.1:{port}",
+            log_path=tmp_path / f"receiver-{port}.log",
+        )
+        started.append(proc)
+        wait_until_ready(proc, "/healthz", timeout=60)
+        return proc
+
+    yield _start
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def served_grpc_port() -> int:
+    """The gRPC port of ``served``."""
+    return free_port()
+
+
 @pytest.fixture(scope="session")
 def served(
     registered_model: dict[str, str],
     start_server: StartServer,
+    served_grpc_port: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> ManagedProcess:
     """One model server for ``registered_model`` shared by the read-only protocol tests."""
-    return start_server(registered_model, state_dir=tmp_path_factory.mktemp("served-state"))
+    return start_server(
+        registered_model,
+        state_dir=tmp_path_factory.mktemp("served-state"),
+        MODELFLEET_GRPC_PORT=str(served_grpc_port),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -7,16 +7,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
 import pytest
 
-from modelfleet.common.processes import free_port
-from tests.model_server.conftest import server_env
+from modelfleet.cli.processes import free_port
+from modelfleet.model_server.execution import TOLERANCE
+from tests.model_server.conftest import RECEIVER, server_env
 from tests.model_server.test_logging import received
 
 pytestmark = pytest.mark.integration
-RECEIVER = Path(__file__).with_name("receiver.py")
 
 
 def test_batch_scores_a_csv_and_reports_the_bad_row(
@@ -35,7 +36,7 @@ def test_batch_scores_a_csv_and_reports_the_bad_row(
     source.write_text("\n".join(text) + "\n")
     target = tmp_path / "out" / "predictions.parquet"
 
-    from modelfleet.common.processes import start_process, wait_until_ready
+    from modelfleet.cli.processes import start_process, wait_until_ready
 
     port, received_path = free_port(), tmp_path / "received.jsonl"
     receiver = start_process(
@@ -81,7 +82,48 @@ def test_batch_scores_a_csv_and_reports_the_bad_row(
     assert scored["prediction"].tolist() == [str(p) for p in reference_pipeline.predict(features)]
     proba = reference_pipeline.predict_proba(features)
     for j, cls in enumerate(reference_pipeline.classes_):
-        assert scored[f"proba_{cls}"].tolist() == proba[:, j].tolist()
+        # the compiled path agrees with scikit-learn to TOLERANCE (in practice ~1e-16)
+        np.testing.assert_allclose(scored[f"proba_{cls}"], proba[:, j], rtol=0, atol=TOLERANCE)
 
     assert len(logs) == 249 and {log["source"] for log in logs} == {"batch"}
     assert [log["entity_id"] for log in logs] == [str(p) for p in good["PlayerID"]]
+
+
+def test_modelfleet_predict_batch_scores_a_file_by_alias(
+    registered_model: dict[str, str],
+    gaming_training_csv: Path,
+    reference_pipeline: Any,
+    tmp_path: Path,
+) -> None:
+    from mlflow import MlflowClient
+    from typer.testing import CliRunner
+
+    from modelfleet.cli.main import app
+
+    MlflowClient(registered_model["tracking_uri"]).set_registered_model_alias(
+        registered_model["name"], "batch-test", registered_model["version"]
+    )
+    frame = pd.read_csv(gaming_training_csv).head(40)
+    source, target = tmp_path / "rows.csv", tmp_path / "scored.parquet"
+    frame.to_csv(source, index=False)
+    result = CliRunner().invoke(
+        app,
+        [
+            *("predict-batch", str(source), str(target)),
+            *("--model", registered_model["name"], "--alias", "batch-test"),
+        ],
+        env={
+            "MLFLOW_TRACKING_URI": registered_model["tracking_uri"],
+            "MODELFLEET_STATE_DIR": str(tmp_path / "state"),
+            "COLUMNS": "200",
+        },
+    )
+    assert result.exit_code == 0, result.output
+    assert "scored 40 of 40 rows" in result.output
+    scored = pd.read_parquet(target)
+    features = frame.drop(columns=["PlayerID", "EngagementLevel"])
+    assert scored["prediction"].tolist() == reference_pipeline.predict(features).tolist()
+    both = CliRunner().invoke(
+        app, ["predict-batch", str(source), str(target), "--model", "m", "-v", "1", "-a", "x"]
+    )
+    assert both.exit_code == 1 and "exactly one of --version and --alias" in both.output

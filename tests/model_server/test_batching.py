@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -25,8 +26,8 @@ async def _burst(url: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]
 
 def _batches_and_rows(url: str) -> tuple[float, float]:
     text = httpx.get(url + "/metrics").text
-    count = re.search(r"^modelfleet_batch_rows_count ([0-9.e+]+)$", text, re.M)
-    total = re.search(r"^modelfleet_batch_rows_sum ([0-9.e+]+)$", text, re.M)
+    count = re.search(r"^modelfleet_batch_rows_count\{[^}]*\} ([0-9.e+]+)$", text, re.M)
+    total = re.search(r"^modelfleet_batch_rows_sum\{[^}]*\} ([0-9.e+]+)$", text, re.M)
     assert count and total
     return float(count.group(1)), float(total.group(1))
 
@@ -90,7 +91,7 @@ def test_a_failing_request_inside_a_batch_does_not_fail_the_others() -> None:
         return Prediction(["a" if v > 0.5 else "b" for v in values], proba)
 
     async def scenario() -> list[Prediction | BaseException]:
-        batcher = Batcher(predict, max_batch_size=100, max_wait=0.05)
+        batcher = Batcher(predict, ThreadPoolExecutor(1), max_batch_size=100, max_wait=0.05)
         batcher.start()
         schema = _schema()
         inputs = [[0.9], [0.1, 0.2], [-1.0], [0.7]]
@@ -118,7 +119,7 @@ def test_max_batch_size_splits_the_queue() -> None:
         return Prediction(["a"] * batch.size, np.zeros((batch.size, 1)))
 
     async def scenario() -> None:
-        batcher = Batcher(predict, max_batch_size=4, max_wait=0.05)
+        batcher = Batcher(predict, ThreadPoolExecutor(1), max_batch_size=4, max_wait=0.05)
         batcher.start()
         schema = _schema()
         await asyncio.gather(

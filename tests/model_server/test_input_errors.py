@@ -8,7 +8,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from modelfleet.common.processes import ManagedProcess
+from modelfleet.cli.processes import ManagedProcess
 from tests.model_server.conftest import StartServer, records
 
 pytestmark = pytest.mark.integration

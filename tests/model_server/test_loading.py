@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import mlflow
 import pytest
 from mlflow import MlflowClient
 
 from tests.model_server.conftest import StartServer
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -45,10 +44,18 @@ def test_missing_version_is_not_ready_then_ready_once_registered(
         state_dir=tmp_path_factory.mktemp("late"),
         ready=False,
     )
-    time.sleep(2)
+    # A second attempt shows it retries instead of exiting.
+    ready = wait_for(
+        lambda: (
+            (r := httpx.get(server.url + "/readyz")).status_code == 503
+            and "attempt 2" in r.json()["detail"]
+            and r
+        ),
+        timeout=30,
+        what="a second load attempt reported by /readyz",
+    )
     assert server.process.poll() is None, "the server must wait, not exit"
-    ready = httpx.get(server.url + "/readyz")
-    assert ready.status_code == 503 and "does not exist" in ready.json()["detail"]
+    assert "does not exist" in ready.json()["detail"]
     assert httpx.get(server.url + "/v2/health/ready").status_code == 503
     predict = httpx.post(server.url + "/v1/predict", json={"records": [{}]})
     assert predict.status_code == 503 and predict.headers.get("retry-after")
@@ -59,8 +66,9 @@ def test_missing_version_is_not_ready_then_ready_once_registered(
     mlflow.set_tracking_uri(registered_model["tracking_uri"])
     mlflow.register_model(existing.source, name)  # same logged model, new registered name
 
-    deadline = time.monotonic() + 60
-    while httpx.get(server.url + "/readyz").status_code != 200:
-        assert time.monotonic() < deadline, server.log_tail()
-        time.sleep(0.3)
+    wait_for(
+        lambda: httpx.get(server.url + "/readyz").status_code == 200,
+        timeout=60,
+        what=f"readiness once registered; log: {server.log_tail(5)}",
+    )
     assert httpx.get(server.url + "/v1/model").json()["name"] == name

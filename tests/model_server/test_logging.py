@@ -4,9 +4,6 @@ order, exactly once, also across a restart of the model server; refused batches 
 from __future__ import annotations
 
 import re
-import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,47 +12,18 @@ import orjson
 import pandas as pd
 import pytest
 
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port
 from modelfleet.common.wire import SOURCE_HEADER, PredictionLogBatch
-from tests.model_server.conftest import StartServer, records
+from tests.model_server.conftest import StartReceiver, StartServer, records
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
-
-RECEIVER = Path(__file__).with_name("receiver.py")
-StartReceiver = Callable[..., ManagedProcess]
-
-
-@pytest.fixture
-def start_receiver(tmp_path: Path) -> Iterator[StartReceiver]:
-    started: list[ManagedProcess] = []
-
-    def _start(port: int, out: Path, status: int = 200) -> ManagedProcess:
-        proc = start_process(
-            "receiver",
-            [sys.executable, str(RECEIVER), str(port), str(out), str(status)],
-            url=f"http://127.0.0.1:{port}",
-            log_path=tmp_path / f"receiver-{port}.log",
-        )
-        started.append(proc)
-        wait_until_ready(proc, "/healthz", timeout=60)
-        return proc
-
-    yield _start
-    for proc in started:
-        proc.stop()
 
 
 def received(out: Path) -> list[dict[str, Any]]:
     if not out.exists():
         return []
     return [orjson.loads(line) for line in out.read_bytes().splitlines() if line]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
 
 
 def metric(server: ManagedProcess, outcome: str) -> float:
@@ -101,8 +69,9 @@ def test_logs_arrive_with_everything_the_collector_needs(
     )
     assert golden.status_code == 200, golden.text
     request_id = predict(server, rows, 0)
-    wait_for(lambda: len(received(out)) >= 3, 20, "three logged rows")
-    time.sleep(0.5)  # a wrongly shipped evaluation batch would have arrived by now
+    # The evaluation request was answered first and logs ship in order: had it been logged, its
+    # rows would have arrived before (or with) the online ones.
+    wait_for(lambda: len(received(out)) >= 3, timeout=20, what="three logged rows")
     logs = PredictionLogBatch.model_validate({"predictions": received(out)}).predictions
     # Only the online request is logged: the collector stores golden-set answers itself.
     assert [(log.request_id, log.row_index) for log in logs] == [(request_id, i) for i in range(3)]
@@ -125,24 +94,22 @@ def test_receiver_down_spools_and_replays_in_order_across_a_restart(
     rows = records(gaming_rows.head(40))
     first = start_server(registered_model, state_dir=tmp_path / "state", **env)
     sent = [predict(first, rows[i : i + 2], i) for i in range(0, 20, 2)]
-    wait_for(lambda: metric(first, "spooled") == 20, 20, "20 rows spooled")
-    assert len(list(spool.glob("*.json"))) >= 2
+    wait_for(lambda: metric(first, "spooled") == 20, timeout=20, what="20 rows spooled")
+    assert len(list(spool.glob("worker-0/*.json"))) >= 2
     server_port = int(first.url.rsplit(":", 1)[1])
     first.stop()  # SIGTERM: what is still in memory goes to the spool
     assert "stay spooled" in first.log_tail(20)
 
     second = start_server(registered_model, state_dir=tmp_path / "state", port=server_port, **env)
     sent += [predict(second, rows[i : i + 2], i) for i in range(20, 30, 2)]
-    time.sleep(1)
-    assert received(out) == []
+    wait_for(lambda: metric(second, "spooled") == 10, timeout=20, what="new rows behind the spool")
     start_receiver(port, out)
-    wait_for(lambda: len(received(out)) >= 30, 30, "every spooled row delivered")
-    time.sleep(1)
+    wait_for(lambda: metric(second, "shipped") == 30, timeout=30, what="30 rows shipped")
     logs = received(out)
     keys = [(log["request_id"], log["row_index"]) for log in logs]
     assert keys == [(rid, i) for rid in sent for i in range(2)]  # in order, exactly once
     assert [log["entity_id"] for log in logs] == [f"player-{i}" for i in range(30)]
-    wait_for(lambda: not list(spool.glob("*.json")), 10, "an empty spool")
+    wait_for(lambda: not list(spool.glob("worker-*/*.json")), timeout=10, what="an empty spool")
     assert metric(second, "dropped") == 0
 
 
@@ -159,8 +126,8 @@ def test_refused_batch_goes_to_dead_letter_and_is_counted(
         registered_model, state_dir=tmp_path / "state", **logging_env(port, spool)
     )
     predict(server, records(gaming_rows.head(2)), 0)
-    wait_for(lambda: metric(server, "dead_letter") == 2, 20, "two dead-lettered rows")
-    kept = list((spool / "dead-letter").glob("*.json"))
+    wait_for(lambda: metric(server, "dead_letter") == 2, timeout=20, what="two dead-lettered rows")
+    kept = list((spool / "worker-0" / "dead-letter").glob("*.json"))
     assert len(kept) == 1
     assert len(orjson.loads(kept[0].read_bytes())["predictions"]) == 2
     reason = kept[0].with_suffix(".reason.txt").read_text()

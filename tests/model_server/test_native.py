@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from modelfleet.common.processes import ManagedProcess
+from modelfleet.cli.processes import ManagedProcess
 from modelfleet.common.wire import ModelInfo, PredictResponse
+from modelfleet.model_server.execution import TOLERANCE
 from tests.model_server.conftest import records
 
 pytestmark = pytest.mark.integration
@@ -31,6 +32,14 @@ def test_ready_and_model_info(served: ManagedProcess, registered_model: dict[str
     assert "PlayerID" not in columns
     assert 0 < info.training_metrics["test_accuracy"] <= 1
     assert set(info.feature_importances) <= set(columns) and info.feature_importances
+    # the trainer compiled the trees; the server verified them on the reference sample
+    assert info.execution is not None and info.execution.path == "compiled", info.execution
+    assert info.execution.verified_rows > 100
+    assert info.execution.max_probability_difference is not None
+    assert info.execution.max_probability_difference <= TOLERANCE
+    metrics = httpx.get(served.url + "/metrics").text
+    assert 'modelfleet_model_execution{path="compiled"} 1.0' in metrics
+    assert 'modelfleet_model_execution{path="scikit-learn"} 0.0' in metrics
 
 
 def test_predict_matches_the_registered_pipeline(
@@ -49,4 +58,5 @@ def test_predict_matches_the_registered_pipeline(
     assert [p.entity_id for p in answer.predictions] == body["entity_ids"]
     assert [p.row_index for p in answer.predictions] == list(range(len(sample)))
     got = np.array([[p.probabilities[c] for c in classes] for p in answer.predictions])
-    np.testing.assert_array_equal(got, expected_proba)
+    # the compiled path agrees with scikit-learn to TOLERANCE (in practice ~1e-16)
+    np.testing.assert_allclose(got, expected_proba, rtol=0, atol=TOLERANCE)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +14,8 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from modelfleet.common.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from tests.polling import wait_for
 
 TOKEN = "trainer-test-token"
 
@@ -34,14 +34,15 @@ class TrainerService:
 
     def wait_job(self, job_id: str, timeout: float = 240) -> dict[str, Any]:
         """Poll until the job is finished (succeeded or failed) and return it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job = self.client.get(f"/v1/jobs/{job_id}").json()
-            if job["status"] in {"succeeded", "failed"}:
-                return job
-            time.sleep(0.3)
-        tail = self.process.log_tail()
-        raise TimeoutError(f"job {job_id} not finished after {timeout}s:\n{tail}")
+
+        def finished() -> dict[str, Any] | None:
+            job: dict[str, Any] = self.client.get(f"/v1/jobs/{job_id}").json()
+            return job if job["status"] in {"succeeded", "failed"} else None
+
+        try:
+            return wait_for(finished, timeout=timeout, what=f"job {job_id} to finish", interval=0.3)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}:\n{self.process.log_tail()}") from None
 
 
 StartTrainer = Callable[..., TrainerService]

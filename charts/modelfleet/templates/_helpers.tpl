@@ -55,19 +55,27 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-Labels of one component: (dict "ctx" $ "component" "collector")
+Labels of one component: (dict "ctx" $ "component" "collector"), plus an optional map "extra"
+(a model server's own labels).
 */}}
 {{- define "modelfleet.componentLabels" -}}
 {{ include "modelfleet.labels" .ctx }}
 app.kubernetes.io/component: {{ .component }}
+{{- with .extra }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/*
-Selector labels of one component: (dict "ctx" $ "component" "collector")
+Selector labels of one component: (dict "ctx" $ "component" "collector"), plus an optional map
+"extra" (the label telling one model server from the others).
 */}}
 {{- define "modelfleet.componentSelectorLabels" -}}
 {{ include "modelfleet.selectorLabels" .ctx }}
 app.kubernetes.io/component: {{ .component }}
+{{- with .extra }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -222,6 +230,11 @@ ports:
   - name: http
     containerPort: 8080
     protocol: TCP
+  {{- with .grpcPort }}
+  - name: grpc
+    containerPort: {{ . }}
+    protocol: TCP
+  {{- end }}
 startupProbe:
   httpGet:
     path: /healthz
@@ -277,9 +290,11 @@ A label value made from free text (model names): 63 characters of [A-Za-z0-9_.-]
 {{- end }}
 
 {{/*
-The model-server entries with the `modelServer` defaults merged in and their names computed,
-as JSON {"items": [...]}. Fails on an entry without a model, with both or neither of version
-and alias, or on two entries with the same name.
+The model-server entries with the `modelServer` defaults merged in and their names and labels
+computed, as JSON {"items": [...]}. `selectorLabels` tells one server's pods from the others'
+(modelfleet.io/model-server); `labels` adds modelfleet.io/model-name and model-version (or
+model-alias), which the collector's discovery reads. Fails on an entry without a model, with
+both or neither of version and alias, or on two entries with the same name.
 */}}
 {{- define "modelfleet.modelServers" -}}
 {{- $items := list }}
@@ -305,59 +320,29 @@ and alias, or on two entries with the same name.
 {{- $_ := set $merged "resourceName" (printf "%s-ms-%s" (include "modelfleet.fullname" $) $name | trunc 63 | trimSuffix "-") }}
 {{- $_ := set $merged "reference" (ternary (toString $entry.version) (toString $entry.alias) $hasVersion) }}
 {{- $_ := set $merged "hasVersion" $hasVersion }}
+{{- $selector := dict "modelfleet.io/model-server" $name }}
+{{- $labels := merge (dict "modelfleet.io/model-name" (include "modelfleet.labelValue" $merged.model)) $selector }}
+{{- $_ := set $labels (ternary "modelfleet.io/model-version" "modelfleet.io/model-alias" $hasVersion) (include "modelfleet.labelValue" $merged.reference) }}
+{{- $_ := set $merged "selectorLabels" $selector }}
+{{- $_ := set $merged "labels" $labels }}
 {{- $items = append $items $merged }}
 {{- end }}
 {{- dict "items" $items | toJson }}
 {{- end }}
 
 {{/*
-Labels of one model server: (dict "ctx" $ "server" $entry)
-*/}}
-{{- define "modelfleet.modelServer.selectorLabels" -}}
-{{ include "modelfleet.componentSelectorLabels" (dict "ctx" .ctx "component" "model-server") }}
-modelfleet.io/model-server: {{ .server.name }}
-{{- end }}
-
-{{- define "modelfleet.modelServer.labels" -}}
-{{ include "modelfleet.componentLabels" (dict "ctx" .ctx "component" "model-server") }}
-modelfleet.io/model-server: {{ .server.name }}
-modelfleet.io/model-name: {{ include "modelfleet.labelValue" .server.model }}
-{{- if .server.hasVersion }}
-modelfleet.io/model-version: {{ include "modelfleet.labelValue" .server.reference | quote }}
-{{- else }}
-modelfleet.io/model-alias: {{ include "modelfleet.labelValue" .server.reference | quote }}
-{{- end }}
-{{- end }}
-
-{{/*
-Init container of every pod that uses the modelfleet database: wait until the schema is at this
-image's Alembic head (or at a revision newer than this image knows), so no pod meets an old or
-missing schema while the migrations Job runs.
+Init container of every pod that uses the modelfleet database: wait until the database answers
+and its schema is at this image's Alembic head (or at a revision newer than this image knows), so
+no pod meets an old or missing schema while the migrations Job runs.
 */}}
 {{- define "modelfleet.waitForSchema" -}}
 {{- $ctx := .ctx -}}
 - name: wait-for-schema
   image: {{ include "modelfleet.image" (dict "ctx" $ctx "values" .values "service" .service) | quote }}
   imagePullPolicy: {{ $ctx.Values.image.pullPolicy }}
-  command: ["python", "-c"]
-  args:
-    - |
-      import os, sys, time
-      from alembic.script import ScriptDirectory
-      from modelfleet.common.db.migrate import alembic_config, current_revision
-      url = os.environ["MODELFLEET_DATABASE_URL"]
-      script = ScriptDirectory.from_config(alembic_config(url))
-      head, known = script.get_current_head(), {r.revision for r in script.walk_revisions()}
-      for _ in range(450):
-          try:
-              current = current_revision(url)
-              if current == head or (current is not None and current not in known):
-                  sys.exit(0)
-              print(f"schema at {current}, waiting for {head} (the migrations Job)", flush=True)
-          except Exception as exc:
-              print(f"database not reachable yet: {exc}", flush=True)
-          time.sleep(2)
-      sys.exit(f"the database schema did not reach {head} in 15 minutes")
+  # One log line per attempt; exits 1 naming the last reason after 15 minutes
+  # (MODELFLEET_SCHEMA_WAIT_TIMEOUT). services/common/src/modelfleet/common/db/wait.py
+  command: ["python", "-m", "modelfleet.common.db.wait"]
   {{- include "modelfleet.containerSecurityContext" $ctx | nindent 2 }}
   env:
     {{- include "modelfleet.databaseEnv" $ctx | nindent 4 }}

@@ -1,20 +1,37 @@
 {{/*
-Deployment and Service of one modelfleet HTTP service.
+Deployment and Service of one modelfleet HTTP service: the trainer, collector, drift monitor and
+every model server.
 (dict "ctx" $ "component" "collector" "service" "collector" "values" .Values.collector
       "database" true "env" (list ...) "serviceAccountName" "..." "automountToken" false
       "claim" "" "clientLabels" (list "postgresql" "mlflow"))
+Optional keys:
+  "name"            resource name (default: <fullname>-<component>)
+  "selectorLabels"  extra labels of the pod selector, also on every resource (a model server's
+                    modelfleet.io/model-server)
+  "labels"          extra labels of every resource and pod (selectorLabels included)
+  "annotations"     Deployment annotations (commonAnnotations are merged in)
+  "serviceAnnotations"  Service annotations
+  "replicas"        replica count (default: .values.replicaCount)
+  "autoscaled"      true leaves replicas to a HorizontalPodAutoscaler
+  "extraVolumes", "extraMounts"  lists of Volume and VolumeMount
+  "grpcPort"        a gRPC port beside HTTP (model servers), exposed as port `grpc`; 0/unset: none
 */}}
 {{- define "modelfleet.httpService" -}}
 {{- $ctx := .ctx }}
-{{- $component := dict "ctx" $ctx "component" .component }}
-{{- $name := include "modelfleet.componentName" $component }}
+{{- $labels := dict "ctx" $ctx "component" .component "extra" (merge (dict) (.labels | default dict) (.selectorLabels | default dict)) }}
+{{- $selector := dict "ctx" $ctx "component" .component "extra" .selectorLabels }}
+{{- $name := .name | default (include "modelfleet.componentName" (dict "ctx" $ctx "component" .component)) }}
 apiVersion: v1
 kind: Service
 metadata:
   name: {{ $name }}
   namespace: {{ $ctx.Release.Namespace }}
   labels:
-    {{- include "modelfleet.componentLabels" $component | nindent 4 }}
+    {{- include "modelfleet.componentLabels" $labels | nindent 4 }}
+  {{- with .serviceAnnotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 spec:
   type: ClusterIP
   ports:
@@ -22,8 +39,15 @@ spec:
       port: 8080
       targetPort: http
       protocol: TCP
+    {{- with .grpcPort }}
+    - name: grpc
+      port: {{ . }}
+      targetPort: grpc
+      protocol: TCP
+      appProtocol: grpc
+    {{- end }}
   selector:
-    {{- include "modelfleet.componentSelectorLabels" $component | nindent 4 }}
+    {{- include "modelfleet.componentSelectorLabels" $selector | nindent 4 }}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -31,25 +55,27 @@ metadata:
   name: {{ $name }}
   namespace: {{ $ctx.Release.Namespace }}
   labels:
-    {{- include "modelfleet.componentLabels" $component | nindent 4 }}
+    {{- include "modelfleet.componentLabels" $labels | nindent 4 }}
   {{- $annotations := merge (dict) (.annotations | default dict) ($ctx.Values.commonAnnotations | default dict) }}
   {{- with $annotations }}
   annotations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
 spec:
-  replicas: {{ .values.replicaCount }}
+  {{- if not .autoscaled }}
+  replicas: {{ hasKey . "replicas" | ternary .replicas .values.replicaCount }}
+  {{- end }}
   {{- if .claim }}
   strategy:
     type: Recreate  # a ReadWriteOnce volume cannot be mounted by two pods at once
   {{- end }}
   selector:
     matchLabels:
-      {{- include "modelfleet.componentSelectorLabels" $component | nindent 6 }}
+      {{- include "modelfleet.componentSelectorLabels" $selector | nindent 6 }}
   template:
     metadata:
       labels:
-        {{- include "modelfleet.componentLabels" $component | nindent 8 }}
+        {{- include "modelfleet.componentLabels" $labels | nindent 8 }}
         {{- range .clientLabels }}
         modelfleet.io/{{ . }}-client: "true"
         {{- end }}
@@ -81,7 +107,7 @@ spec:
             {{- with .values.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
-          {{- include "modelfleet.httpPortAndProbes" $ctx | nindent 10 }}
+          {{- include "modelfleet.httpPortAndProbes" (dict "grpcPort" .grpcPort) | nindent 10 }}
           resources:
             {{- toYaml .values.resources | nindent 12 }}
           volumeMounts:

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 
 from modelfleet.cli.console import console, fail, table
-from modelfleet.collector.config import CollectorSettings
-from modelfleet.collector.evaluation.job import run_evaluations
-from modelfleet.collector.evaluation.runner import Outcome, Reporter
-from modelfleet.collector.evaluation.targets import Target
-from modelfleet.common.db.engine import make_engine
 from modelfleet.common.errors import ModelfleetError
-from modelfleet.common.wire import ModelInfo
+
+if TYPE_CHECKING:
+    from modelfleet.collector.facade import Outcome, Target
+    from modelfleet.common.wire import ModelInfo
 
 STATUS_STYLE = {"done": "green", "skipped": "yellow", "failed": "red", "unreachable": "red"}
 
 
-class ProgressReporter(Reporter):
-    """One progress bar per evaluated target."""
+class ProgressReporter:
+    """One progress bar per evaluated target (a ``collector.facade.Reporter``)."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
@@ -34,6 +32,9 @@ class ProgressReporter(Reporter):
 
     def advanced(self, target: Target, scored: int) -> None:
         self.progress.update(self.tasks[target.url], completed=scored)
+
+    def finished(self, outcome: Outcome) -> None:
+        return None
 
 
 def _row(outcome: Outcome) -> list[Any]:
@@ -62,8 +63,8 @@ def collect(
 ) -> None:
     """Evaluate model-servers on a golden set, class by class (versions already evaluated on it
     are skipped). Uses MODELFLEET_DATABASE_URL like the collector."""
-    settings = CollectorSettings()
-    engine = make_engine(settings.resolved_database_url())
+    from modelfleet.collector.facade import evaluate
+
     columns = ("target", "model", "version", "status", "evaluation", "scored", "left out")
     try:
         with Progress(
@@ -73,9 +74,7 @@ def collect(
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            outcomes = run_evaluations(
-                engine,
-                settings,
+            outcomes = evaluate(
                 golden=golden or None,
                 target=target or None,
                 urls=urls or [],
@@ -84,8 +83,6 @@ def collect(
             )
     except ModelfleetError as exc:
         fail(exc.detail)
-    finally:
-        engine.dispose()
     console.print(
         table(
             "golden-set evaluations",

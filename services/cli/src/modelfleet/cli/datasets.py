@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from modelfleet.cli.console import console, fail, table
-from modelfleet.common.db.engine import make_engine, make_session_factory, session_scope
 from modelfleet.common.errors import ModelfleetError
-from modelfleet.common.settings import DatabaseSettings
-from modelfleet.trainer import catalog
+
+if TYPE_CHECKING:
+    from modelfleet.trainer.facade import DatasetOut
 
 app = typer.Typer(help="Register and find dataset files (MODELFLEET_DATABASE_URL).")
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    engine = make_engine(DatabaseSettings().resolved_database_url())
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            yield session
-    except ModelfleetError as exc:
-        fail(exc.detail)
-    except SQLAlchemyError as exc:
-        fail(f"catalog unavailable ({str(exc).splitlines()[0]}); run modelfleet db upgrade")
-    finally:
-        engine.dispose()
-
-
-def _tags(items: list[str]) -> dict[str, str]:
-    try:
-        return dict(catalog.parse_tag(item) for item in items)
-    except ModelfleetError as exc:
-        fail(exc.detail)
 
 
 @app.command("add")
@@ -51,19 +27,25 @@ def add(
     tag: list[str] = typer.Option([], "--tag", help="key:value (repeat)"),
 ) -> None:
     """Register a file; rows, columns, size and digest are read from it."""
+    from modelfleet.trainer import facade
+
     try:
-        meta = catalog.DatasetMeta(
+        meta = facade.DatasetMeta(
             name=name,
             location=str(location),
             owner=owner,
             description=description,
             target=target,
-            tags=_tags(tag),
+            tags=dict(facade.parse_tag(item) for item in tag),
         )
-    except ValueError as exc:
+    except ModelfleetError as exc:  # a tag that is not key:value
+        fail(exc.detail)
+    except ValueError as exc:  # pydantic validation of the entry (e.g. the name)
         fail(str(exc).replace("\n", " "))
-    with _session() as session:
-        entry = catalog.register(session, meta)
+    try:
+        entry = facade.register_dataset(meta)
+    except ModelfleetError as exc:
+        fail(exc.detail)
     _show(entry)
 
 
@@ -73,8 +55,12 @@ def search(
     tag: list[str] = typer.Option([], "--tag", help="key:value filter (repeat)"),
 ) -> None:
     """List matching datasets, newest first."""
-    with _session() as session:
-        found = catalog.search(session, q, tag)
+    from modelfleet.trainer import facade
+
+    try:
+        found = facade.search_datasets(q, tag)
+    except ModelfleetError as exc:
+        fail(exc.detail)
     console.print(
         table(
             f"{len(found)} dataset(s)",
@@ -98,12 +84,16 @@ def search(
 @app.command("show")
 def show(name: str = typer.Argument(..., help="Catalog name")) -> None:
     """Every fact of one dataset."""
-    with _session() as session:
-        entry = catalog.get(session, name)
+    from modelfleet.trainer import facade
+
+    try:
+        entry = facade.get_dataset(name)
+    except ModelfleetError as exc:
+        fail(exc.detail)
     _show(entry)
 
 
-def _show(entry: catalog.DatasetOut) -> None:
+def _show(entry: DatasetOut) -> None:
     """One ``field value`` line each, never wrapped: paths and digests stay copyable whole."""
     console.print(Text(entry.name, style="bold cyan"))
     for field, value in [

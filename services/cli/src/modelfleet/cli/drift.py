@@ -7,15 +7,12 @@ and ``show`` read the stored runs from the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import typer
-from sqlalchemy.exc import DBAPIError
 
 from modelfleet.cli.console import console, fail, table
-from modelfleet.common.db.engine import session_scope
+from modelfleet.common.errors import ModelfleetError
 
 app = typer.Typer(
     help="Drift of served versions (Evidently) and the retraining it triggers.",
@@ -23,25 +20,6 @@ app = typer.Typer(
 )
 
 SUMMARY = ["id", "model", "version", "status", "rows", "drift share", "pred. drift", "decision"]
-
-
-def _monitor() -> Any:
-    from modelfleet.drift_monitor.config import DriftSettings
-    from modelfleet.drift_monitor.service import build_monitor
-
-    return build_monitor(DriftSettings())
-
-
-@contextmanager
-def _database() -> Iterator[None]:
-    """A database that is down or not migrated is one line of advice, not a traceback."""
-    try:
-        yield
-    except DBAPIError as exc:
-        fail(
-            f"database error ({str(exc.orig).splitlines()[0]}); is MODELFLEET_DATABASE_URL right "
-            "and migrated (`modelfleet db upgrade`)?"
-        )
 
 
 def _summary(run: Any) -> list[Any]:
@@ -70,7 +48,7 @@ def run_cmd(
     last: int | None = typer.Option(None, "--last", min=1, help="the last N online predictions"),
 ) -> None:
     """Analyse drift now and store the run (and request retraining if the policy says so)."""
-    from modelfleet.drift_monitor.window import WindowSpec
+    from modelfleet.drift_monitor import facade
 
     if all_served == bool(model):
         fail("give --model with --version, or --all-served")
@@ -78,14 +56,13 @@ def run_cmd(
         fail("--model needs --version")
     if window_hours is not None and last is not None:
         fail("give --window-hours or --last, not both")
-    monitor = _monitor()
-    spec = None
-    if last is not None:
-        spec = WindowSpec(last=last)
-    elif window_hours is not None:
-        spec = WindowSpec(hours=window_hours)
-    with _database():
-        runs = monitor.run_all_served(spec) if all_served else [monitor.run(model, version, spec)]
+    try:
+        if all_served:
+            runs = facade.run_all_served(hours=window_hours, last=last)
+        else:
+            runs = [facade.run(model, version, hours=window_hours, last=last)]
+    except ModelfleetError as exc:
+        fail(exc.detail)
     if not runs:
         fail("no version has online predictions in the window")
     console.print(table("drift runs", SUMMARY, [_summary(r) for r in runs]))
@@ -103,17 +80,14 @@ def list_cmd(
     limit: int = typer.Option(50, min=1, help="newest N"),
 ) -> None:
     """Stored drift runs, newest first."""
-    from modelfleet.drift_monitor.runs import list_reports
+    from modelfleet.drift_monitor import facade
 
-    monitor = _monitor()
-    with _database(), session_scope(monitor.sessions) as session:
-        runs = list_reports(
-            session,
-            model=model or None,
-            version=version or None,
-            status=status or None,
-            limit=limit,
+    try:
+        runs = facade.list_runs(
+            model=model or None, version=version or None, status=status or None, limit=limit
         )
+    except ModelfleetError as exc:
+        fail(exc.detail)
     rows = [[*_summary(r), r.created_at] for r in runs]
     console.print(table("drift runs", [*SUMMARY, "created"], rows))
 
@@ -121,13 +95,12 @@ def list_cmd(
 @app.command("show")
 def show_cmd(run_id: int = typer.Argument(..., help="drift run id")) -> None:
     """One run: per-column drift, data quality, retraining requests and the report file."""
-    from modelfleet.common.db.models import DriftReport
-    from modelfleet.drift_monitor.runs import retrain_requests_of
+    from modelfleet.drift_monitor import facade
 
-    monitor = _monitor()
-    with _database(), session_scope(monitor.sessions) as session:
-        run = session.get(DriftReport, run_id)
-        requests = retrain_requests_of(session, run_id) if run else []
+    try:
+        run, requests = facade.get_run(run_id)
+    except ModelfleetError as exc:
+        fail(exc.detail)
     if run is None:
         fail(f"drift run {run_id} does not exist")
     console.print(table(f"drift run {run_id}", SUMMARY, [_summary(run)]))

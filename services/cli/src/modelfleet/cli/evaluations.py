@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
-from sqlalchemy.orm import Session
 
 from modelfleet.cli.console import console, fail, table
-from modelfleet.collector.evaluation.queries import get_evaluation, list_evaluations
-from modelfleet.common.db.engine import make_engine
 from modelfleet.common.errors import ModelfleetError
-from modelfleet.common.evaluations import compare
-from modelfleet.common.settings import DatabaseSettings
 
 app = typer.Typer(
     help="Golden-set evaluations of model versions (MODELFLEET_DATABASE_URL).",
     no_args_is_help=True,
 )
-
-
-def _engine() -> Any:
-    return make_engine(DatabaseSettings().resolved_database_url())
 
 
 @app.command("list")
@@ -31,11 +20,12 @@ def list_cmd(
     limit: int = typer.Option(50, help="newest N"),
 ) -> None:
     """Evaluations, newest first."""
-    engine = _engine()
+    from modelfleet.collector.facade import evaluations
+
     try:
-        rows = list_evaluations(engine, model=model or None, status=status or None, limit=limit)
-    finally:
-        engine.dispose()
+        rows = evaluations(model or None, status or None, limit)
+    except ModelfleetError as exc:
+        fail(exc.detail)
     columns = ["id", "model_name", "model_version", "golden_name", "status", "rows_scored"]
     columns += ["rows_skipped", "attempts", "finished_at", "error"]
     console.print(table("evaluations", columns, [[r[c] for c in columns] for r in rows]))
@@ -44,13 +34,12 @@ def list_cmd(
 @app.command("show")
 def show_cmd(evaluation_id: int = typer.Argument(..., help="evaluation id")) -> None:
     """One evaluation: overall and per-class metrics, and the rows left out."""
-    engine = _engine()
+    from modelfleet.collector.facade import evaluation
+
     try:
-        data = get_evaluation(engine, evaluation_id)
+        data = evaluation(evaluation_id)
     except ModelfleetError as exc:
         fail(exc.detail)
-    finally:
-        engine.dispose()
     console.print(
         f"[bold]{data['model_name']} v{data['model_version']}[/] on {data['golden_name']}: "
         f"{data['status']}, {data['rows_scored']} rows scored, {data['rows_skipped']} left out"
@@ -83,14 +72,12 @@ def compare_cmd(
 ) -> None:
     """Per-class deltas of every metric, candidate against baseline, on the same golden set.
     Exits 1 when the candidate regressed (regressions in red)."""
-    engine = _engine()
+    from modelfleet.collector.facade import compare
+
     try:
-        with Session(engine) as session:
-            result = compare(session, model, baseline, candidate, metric, tolerance)
+        result = compare(model, baseline, candidate, metric, tolerance)
     except ModelfleetError as exc:
         fail(exc.detail)
-    finally:
-        engine.dispose()
     rows = []
     for delta in [*result.overall, *result.per_class]:
         style = "bold red" if delta.regression else ("green" if (delta.delta or 0) > 0 else "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import typer
@@ -29,20 +28,19 @@ def predict_batch(
 
     Bad rows are skipped and listed with their line numbers in OUTPUT's ``.errors.csv``.
     """
-    from modelfleet.model_server.batch import run
-    from modelfleet.model_server.config import ModelServerSettings
+    from modelfleet.model_server.facade import score_file, scoring_settings
 
     if (version is None) == (alias is None):
         fail("give exactly one of --version and --alias")
-    overrides: dict[str, object] = {"model_name": model, "model_version": version}
-    overrides["model_alias"] = alias
-    if tracking_uri:
-        overrides["mlflow_tracking_uri"] = tracking_uri
-    if collector_url:
-        overrides["collector_url"] = collector_url
-    settings = ModelServerSettings(**overrides)  # type: ignore[arg-type]
+    settings = scoring_settings(
+        model,
+        version=version,
+        alias=alias,
+        tracking_uri=tracking_uri,
+        collector_url=collector_url,
+    )
     try:
-        summary = asyncio.run(run(settings, input_path, output, chunk_rows))
+        summary = score_file(settings, input_path, output, chunk_rows)
     except ModelfleetError as exc:
         fail(exc.detail)
     console.print(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
-from sqlalchemy.exc import SQLAlchemyError
 
 from modelfleet.cli.console import console, fail, table
-from modelfleet.common.db.engine import make_engine, make_session_factory, session_scope
 from modelfleet.common.errors import ModelfleetError
-from modelfleet.common.settings import DatabaseSettings
-from modelfleet.trainer.promotion import PromotionRequest, PromotionResult, promote
+
+if TYPE_CHECKING:
+    from modelfleet.trainer.facade import PromotionResult
 
 
 def promote_command(
@@ -22,25 +21,18 @@ def promote_command(
     version: str | None = typer.Option(None, help="Promote this version instead of the best"),
 ) -> None:
     """Champion to the best version, challenger to the runner-up (MLflow aliases)."""
-    settings = DatabaseSettings()
+    from modelfleet.trainer import facade
+
     try:
-        request = PromotionRequest(
+        request = facade.PromotionRequest(
             model_name=model, metric=metric, tolerance=tolerance, force=force, version=version
         )
     except ValueError as exc:
         fail(str(exc).replace("\n", " "))
-    engine = make_engine(settings.resolved_database_url())
     try:
-        with session_scope(make_session_factory(engine)) as session:
-            result = promote(session, MlflowClient(settings.mlflow_tracking_uri), request)
+        result = facade.promote(request)
     except ModelfleetError as exc:
         fail(exc.detail)
-    except MlflowException as exc:
-        fail(f"MLflow at {settings.mlflow_tracking_uri}: {str(exc).splitlines()[0]}")
-    except SQLAlchemyError as exc:
-        fail(f"database unavailable ({str(exc).splitlines()[0]}); run modelfleet db upgrade")
-    finally:
-        engine.dispose()
     _report(result)
 
 

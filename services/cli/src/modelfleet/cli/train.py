@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import typer
-from mlflow.exceptions import MlflowException
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from modelfleet.cli.console import console, fail, table
-from modelfleet.common.db.engine import make_engine, make_session_factory
 from modelfleet.common.errors import ModelfleetError
-from modelfleet.trainer.config import TrainerSettings
-from modelfleet.trainer.runner import parse_params, run_training
-from modelfleet.trainer.training import TrainRequest, TrainResult
+
+if TYPE_CHECKING:
+    from modelfleet.trainer.facade import TrainRequest, TrainResult
 
 OVERALL = ("accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro", "roc_auc_ovr")
 
@@ -31,34 +28,30 @@ def train(
     description: str | None = typer.Option(None, help="Description of the new version"),
 ) -> None:
     """Train a model and register a new `candidate` version (MLFLOW_TRACKING_URI)."""
-    settings = TrainerSettings()
-    engine = make_engine(settings.resolved_database_url())
+    from modelfleet.trainer import facade
+
     try:
-        request = TrainRequest(
+        request = facade.TrainRequest(
             data=data,
             target=target,
             model_type=model,
-            params=parse_params(param),
+            params=facade.parse_params(param),
             model_name=name,
             id_columns=id_column or None,
             drop=drop,
             description=description,
         )
-        result = _with_progress(request, settings, engine)
+        result = _with_progress(request)
     except ModelfleetError as exc:
         fail(exc.detail)
-    except MlflowException as exc:
-        fail(f"MLflow at {settings.mlflow_tracking_uri}: {str(exc).splitlines()[0]}")
-    except SQLAlchemyError as exc:
-        fail(f"dataset catalog unavailable ({str(exc).splitlines()[0]}); run modelfleet db upgrade")
     except ValueError as exc:  # pydantic validation of the request (e.g. the model name)
         fail(str(exc).replace("\n", " "))
-    finally:
-        engine.dispose()
     _report(result)
 
 
-def _with_progress(request: TrainRequest, settings: TrainerSettings, engine: Engine) -> TrainResult:
+def _with_progress(request: TrainRequest) -> TrainResult:
+    from modelfleet.trainer import facade
+
     start = time.perf_counter()
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
@@ -72,7 +65,7 @@ def _with_progress(request: TrainRequest, settings: TrainerSettings, engine: Eng
             last.append(message)
             progress.update(task, description=message)
 
-        result = run_training(request, settings, make_session_factory(engine), progress=step)
+        result = facade.train(request, progress=step)
         if last:
             progress.console.print(f"[green]✓[/] {last[-1]}")
     console.print(

@@ -6,16 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from modelfleet.collector.config import CollectorSettings
 from modelfleet.collector.evaluation.targets import ApiClientFactory, load_api_client
+from modelfleet.collector.metrics import EvaluationCollector, IngestMetrics
 from modelfleet.collector.routes.evaluations import evaluations_router
 from modelfleet.collector.routes.ingest import ingest_router
-from modelfleet.common.api import HttpMetrics, health_router, install_error_handlers
+from modelfleet.common.api import health_router, install_error_handlers, install_http_metrics
 from modelfleet.common.db.engine import make_engine
+from modelfleet.common.readiness import database_check
 
 
 def create_app(
@@ -39,23 +40,12 @@ def create_app(
         description="Store of record for predictions and labels; golden-set evaluations.",
         lifespan=lifespan,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, database=True, retry_after=settings.retry_after_seconds)
     registry = CollectorRegistry()
-    HttpMetrics(registry, "collector").install(app)
-
-    def _ping() -> None:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-
-    async def readiness() -> str | None:
-        try:
-            await run_in_threadpool(_ping)
-        except Exception as exc:
-            return f"database unreachable: {str(exc).splitlines()[0]}"
-        return None
-
-    app.include_router(health_router(registry, readiness))
-    app.include_router(ingest_router(engine, settings))
+    registry.register(EvaluationCollector(engine))
+    app.include_router(health_router(registry, database_check(engine)))
+    app.include_router(ingest_router(engine, settings, IngestMetrics(registry)))
     app.include_router(evaluations_router(engine, settings, api_client_factory))
+    install_http_metrics(app, registry, "collector")
 
     return app

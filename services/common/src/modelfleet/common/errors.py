@@ -1,4 +1,10 @@
-"""Domain errors that carry their HTTP status; one handler turns them into JSON responses."""
+"""The one error hierarchy: domain errors carry their HTTP status, one handler answers them.
+
+Every service raises these (never bare ``Exception`` subclasses of its own) and
+:func:`modelfleet.common.api.install_error_handlers` turns them into ``{"detail": …}`` JSON, or a
+protocol's own error shape where a protocol router says so. A 5xx is a bug, except
+:class:`UnavailableError` (a dependency is down; the caller should retry).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,15 @@ class BadRequestError(ModelfleetError):
     status_code = 422
 
 
+class UnauthorizedError(ModelfleetError):
+    """A mutating endpoint was called without the right bearer token."""
+
+    status_code = 401
+
+    def __init__(self, detail: str = "missing or wrong bearer token") -> None:
+        super().__init__(detail)
+
+
 class NotFoundError(ModelfleetError):
     """The thing asked for does not exist (unknown job, version, dataset …)."""
 
@@ -31,8 +46,27 @@ class ConflictError(ModelfleetError):
     status_code = 409
 
 
+class PayloadTooLargeError(ModelfleetError):
+    """The request body (or one of its lists) is over a configured limit."""
+
+    status_code = 413
+
+
+class UnsupportedMediaTypeError(ModelfleetError):
+    """The request's content type is not one the endpoint reads."""
+
+    status_code = 415
+
+
+class UpstreamError(ModelfleetError):
+    """A peer service refused our request or answered outside its contract, even after
+    retries (a model-server under evaluation, the trainer asked to retrain)."""
+
+    status_code = 502
+
+
 class UnavailableError(ModelfleetError):
-    """A dependency is down; the caller should retry later."""
+    """A dependency is down; the caller should retry later (``Retry-After`` seconds)."""
 
     status_code = 503
 

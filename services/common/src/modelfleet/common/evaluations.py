@@ -1,26 +1,28 @@
-"""Read golden-set evaluations and compare two versions class by class.
+"""Judging a candidate version against a baseline, class by class, on one golden set.
 
-Shared by the collector (``GET /v1/evaluations/compare``, the CLI) and the trainer's promotion
-guard, so both judge a candidate the same way. Two versions are only comparable on the same
-golden set (same digest): metrics on different data say nothing about a regression.
+The one rule shared by the collector (``GET /v1/evaluations/compare``, the CLI) and the trainer's
+promotion guard, so both judge a candidate the same way. Two versions are only comparable on the
+same golden set (same digest): metrics on different data say nothing about a regression.
 
 A class the baseline knew but the candidate was not evaluated on (a model trained on fewer
 classes) counts as 0 for the quality metrics of the candidate: it cannot predict that class,
 which is exactly the regression the guard exists to catch.
+
+The rule itself (:func:`choose_pair`, :func:`compare_metrics`) works on plain values; only
+:func:`compare` reads the stored evaluations, through :mod:`modelfleet.common.db.queries`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from modelfleet.common.db.models import Evaluation, EvaluationMetric
 from modelfleet.common.errors import BadRequestError, ConflictError, NotFoundError
 
-DONE = "done"
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 QUALITY_METRICS = frozenset(
     {
         "accuracy",
@@ -50,58 +52,29 @@ class GoldenSetMismatchError(ConflictError):
     """Two versions were evaluated, but never on the same golden set."""
 
 
-def latest_done_evaluation(
-    session: Session, model: str, version: str, golden_digest: str | None = None
-) -> Evaluation | None:
-    """The most recently finished ``done`` evaluation of a version (on that golden set if given)."""
-    query = select(Evaluation).where(
-        Evaluation.model_name == model,
-        Evaluation.model_version == str(version),
-        Evaluation.status == DONE,
-    )
-    if golden_digest is not None:
-        query = query.where(Evaluation.golden_digest == golden_digest)
-    query = query.order_by(Evaluation.finished_at.desc().nulls_last(), Evaluation.id.desc())
-    return session.scalars(query.limit(1)).first()
+class GoldenSetEvaluation(Protocol):
+    """What choosing a golden set needs of an evaluation (a stored ``Evaluation`` has it)."""
+
+    @property
+    def golden_name(self) -> str: ...
+
+    @property
+    def golden_digest(self) -> str: ...
 
 
-def done_evaluations(session: Session, model: str, version: str) -> list[Evaluation]:
-    """Every ``done`` evaluation of a version, newest first."""
-    query = (
-        select(Evaluation)
-        .where(
-            Evaluation.model_name == model,
-            Evaluation.model_version == str(version),
-            Evaluation.status == DONE,
-        )
-        .order_by(Evaluation.finished_at.desc().nulls_last(), Evaluation.id.desc())
-    )
-    return list(session.scalars(query))
+E = TypeVar("E", bound=GoldenSetEvaluation)
 
 
-def overall_metrics(session: Session, evaluation_id: int) -> dict[str, float]:
-    """``{metric: value}`` of the overall metrics (rows with ``class_label`` NULL)."""
-    rows = session.execute(
-        select(EvaluationMetric.metric, EvaluationMetric.value).where(
-            EvaluationMetric.evaluation_id == evaluation_id,
-            EvaluationMetric.class_label.is_(None),
-        )
-    )
-    return {metric: float(value) for metric, value in rows}
+@dataclass(frozen=True)
+class EvaluatedVersion:
+    """One version's metrics from one evaluation on one golden set."""
 
-
-def class_metrics(session: Session, evaluation_id: int) -> dict[str, dict[str, float]]:
-    """``{class: {metric: value}}`` of the per-class metrics of an evaluation."""
-    rows = session.execute(
-        select(EvaluationMetric.class_label, EvaluationMetric.metric, EvaluationMetric.value).where(
-            EvaluationMetric.evaluation_id == evaluation_id,
-            EvaluationMetric.class_label.is_not(None),
-        )
-    )
-    out: dict[str, dict[str, float]] = {}
-    for label, metric, value in rows:
-        out.setdefault(str(label), {})[metric] = float(value)
-    return out
+    version: str
+    evaluation_id: int
+    golden_name: str
+    golden_digest: str
+    overall: dict[str, float] = field(default_factory=dict)
+    per_class: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -186,18 +159,33 @@ def _delta(
     return MetricDelta(metric, label, baseline, candidate, delta, regression)
 
 
-def _pick_pair(
-    session: Session, model: str, baseline: str, candidate: str, golden_digest: str | None
-) -> tuple[Evaluation, Evaluation]:
-    base_evals = done_evaluations(session, model, baseline)
-    cand_evals = done_evaluations(session, model, candidate)
-    for version, evals in ((baseline, base_evals), (candidate, cand_evals)):
+def _check_rule(metric: str, tolerance: float) -> None:
+    if metric not in GUARD_METRICS:
+        raise BadRequestError(f"metric: must be one of {', '.join(GUARD_METRICS)}, got {metric!r}")
+    if not 0 <= tolerance <= 1:
+        raise BadRequestError(f"tolerance: must be between 0 and 1, got {tolerance}")
+
+
+def choose_pair(
+    model: str,
+    baseline: tuple[str, Sequence[E]],
+    candidate: tuple[str, Sequence[E]],
+    golden_digest: str | None = None,
+) -> tuple[E, E]:
+    """The two evaluations to compare, from each version's done ones (newest first).
+
+    On ``golden_digest`` when given, else on the candidate's newest golden set that the baseline
+    was evaluated on too. Raises :class:`EvaluationMissingError` (404) when a version has none
+    (on that golden set) and :class:`GoldenSetMismatchError` (409) when they share none.
+    """
+    (base_version, base_evals), (cand_version, cand_evals) = baseline, candidate
+    for version, evals in (baseline, candidate):
         if not evals:
             raise EvaluationMissingError(f"{model} version {version} has no done evaluation")
     if golden_digest is not None:
         base = next((e for e in base_evals if e.golden_digest == golden_digest), None)
         cand = next((e for e in cand_evals if e.golden_digest == golden_digest), None)
-        for version, found in ((baseline, base), (candidate, cand)):
+        for version, found in ((base_version, base), (cand_version, cand)):
             if found is None:
                 raise EvaluationMissingError(
                     f"{model} version {version} has no done evaluation on golden set "
@@ -205,16 +193,55 @@ def _pick_pair(
                 )
         assert base is not None and cand is not None
         return base, cand
-    # The candidate's newest golden set that the baseline was evaluated on too.
     base_by_digest = {e.golden_digest: e for e in reversed(base_evals)}
     for cand in cand_evals:
         if cand.golden_digest in base_by_digest:
             return base_by_digest[cand.golden_digest], cand
     raise GoldenSetMismatchError(
-        f"{model} versions {baseline} and {candidate} were evaluated on different golden sets "
-        f"(baseline: {sorted({e.golden_name for e in base_evals})}, "
+        f"{model} versions {base_version} and {cand_version} were evaluated on different golden "
+        f"sets (baseline: {sorted({e.golden_name for e in base_evals})}, "
         f"candidate: {sorted({e.golden_name for e in cand_evals})}); evaluate both on the same one"
     )
+
+
+def compare_metrics(
+    model: str,
+    baseline: EvaluatedVersion,
+    candidate: EvaluatedVersion,
+    metric: str = "recall",
+    tolerance: float = 0.02,
+) -> Comparison:
+    """Per-class and overall deltas of every metric, candidate minus baseline.
+
+    Both must come from the same golden set (see :func:`choose_pair`); the comparison is
+    labelled with the candidate's.
+    """
+    _check_rule(metric, tolerance)
+    comparison = Comparison(
+        model=model,
+        baseline_version=baseline.version,
+        candidate_version=candidate.version,
+        baseline_evaluation_id=baseline.evaluation_id,
+        candidate_evaluation_id=candidate.evaluation_id,
+        golden_name=candidate.golden_name,
+        golden_digest=candidate.golden_digest,
+        metric=metric,
+        tolerance=tolerance,
+    )
+    base, cand = baseline.overall, candidate.overall
+    comparison.overall = [
+        _delta(name, None, base.get(name), cand.get(name), tolerance, missing_is_zero=False)
+        for name in sorted(set(base) | set(cand))
+    ]
+    base_classes, cand_classes = baseline.per_class, candidate.per_class
+    for label in sorted(set(base_classes) | set(cand_classes)):
+        b, c = base_classes.get(label, {}), cand_classes.get(label, {})
+        missing = label not in cand_classes
+        comparison.per_class.extend(
+            _delta(name, label, b.get(name), c.get(name), tolerance, missing_is_zero=missing)
+            for name in sorted(set(b) | set(c))
+        )
+    return comparison
 
 
 def compare(
@@ -226,55 +253,31 @@ def compare(
     tolerance: float = 0.02,
     golden_digest: str | None = None,
 ) -> Comparison:
-    """Per-class and overall deltas of every metric, candidate minus baseline, same golden set.
+    """:func:`compare_metrics` of two stored versions on the golden set :func:`choose_pair` picks.
 
-    Raises :class:`EvaluationMissingError` (404) when either version has no done evaluation and
-    :class:`GoldenSetMismatchError` (409) when they share no golden set.
+    The entry point of every caller (the collector's compare API, the CLI, the promotion guard),
+    so none of them can pick the evaluations differently.
     """
-    if metric not in GUARD_METRICS:
-        raise BadRequestError(f"metric: must be one of {', '.join(GUARD_METRICS)}, got {metric!r}")
-    if not 0 <= tolerance <= 1:
-        raise BadRequestError(f"tolerance: must be between 0 and 1, got {tolerance}")
-    base, cand = _pick_pair(
-        session, model, str(baseline_version), str(candidate_version), golden_digest
+    # Imported here so that the rule above needs no database stack (the ``db`` extra).
+    from modelfleet.common.db.queries import evaluations as stored
+
+    _check_rule(metric, tolerance)
+    baseline, candidate = str(baseline_version), str(candidate_version)
+    base, cand = choose_pair(
+        model,
+        (baseline, stored.done_evaluations(session, model, baseline)),
+        (candidate, stored.done_evaluations(session, model, candidate)),
+        golden_digest,
     )
-    comparison = Comparison(
-        model=model,
-        baseline_version=str(baseline_version),
-        candidate_version=str(candidate_version),
-        baseline_evaluation_id=base.id,
-        candidate_evaluation_id=cand.id,
-        golden_name=cand.golden_name,
-        golden_digest=cand.golden_digest,
-        metric=metric,
-        tolerance=tolerance,
-    )
-    base_overall = overall_metrics(session, base.id)
-    cand_overall = overall_metrics(session, cand.id)
-    for name in sorted(set(base_overall) | set(cand_overall)):
-        comparison.overall.append(
-            _delta(
-                name,
-                None,
-                base_overall.get(name),
-                cand_overall.get(name),
-                tolerance,
-                missing_is_zero=False,
-            )
+    evaluated = [
+        EvaluatedVersion(
+            version,
+            e.id,
+            e.golden_name,
+            e.golden_digest,
+            stored.overall_metrics(session, e.id),
+            stored.class_metrics(session, e.id),
         )
-    base_classes = class_metrics(session, base.id)
-    cand_classes = class_metrics(session, cand.id)
-    for label in sorted(set(base_classes) | set(cand_classes)):
-        b, c = base_classes.get(label, {}), cand_classes.get(label, {})
-        for name in sorted(set(b) | set(c)):
-            comparison.per_class.append(
-                _delta(
-                    name,
-                    label,
-                    b.get(name),
-                    c.get(name),
-                    tolerance,
-                    missing_is_zero=label not in cand_classes,
-                )
-            )
-    return comparison
+        for version, e in ((baseline, base), (candidate, cand))
+    ]
+    return compare_metrics(model, evaluated[0], evaluated[1], metric, tolerance)

@@ -6,6 +6,9 @@ them. Keeping the names in one place is what lets parts built at different times
 
 from __future__ import annotations
 
+import platform
+import sys
+
 MODEL_ARTIFACT_PATH = "model"
 """``mlflow.sklearn`` model (skops) with signature and input example, under the run's artifacts."""
 
@@ -14,6 +17,19 @@ REFERENCE_ARTIFACT = "reference/reference.parquet"
 
 FEATURE_IMPORTANCE_ARTIFACT = "feature_importance.json"
 """``{"method": "native"|"permutation", "importances": {column: value}}``."""
+
+COMPILED_DIR = "compiled"
+"""Tree ensembles only: ``manifest.json``, the Treelite checkpoint ``model.tl`` (what Triton's
+FIL backend and other Treelite users load) and ``predictor-<platform>.so``, the compiled C
+predictor the model-server runs; the manifest says what was compiled, or why nothing was."""
+
+COMPILED_MANIFEST = f"{COMPILED_DIR}/manifest.json"
+
+
+def platform_tag() -> str:
+    """The platform a compiled predictor runs on, as its file is named (``linux-x86_64``)."""
+    return f"{sys.platform}-{platform.machine()}"
+
 
 CONFUSION_MATRIX_ARTIFACT = "confusion_matrix.png"
 FEATURE_IMPORTANCE_PLOT = "feature_importance.png"

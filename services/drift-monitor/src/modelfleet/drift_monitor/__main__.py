@@ -14,8 +14,8 @@ import argparse
 import sys
 
 import orjson
-from sqlalchemy.exc import DBAPIError
 
+from modelfleet.common.db.errors import database_error, exception_types
 from modelfleet.common.logging import configure_logging
 from modelfleet.drift_monitor.config import DriftSettings
 from modelfleet.drift_monitor.runs import FAILED
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.window_hours is not None and args.window_hours <= 0:
         parser.error("--window-hours must be positive")
 
-    from modelfleet.drift_monitor.service import build_monitor
+    from modelfleet.drift_monitor.wiring import build_monitor
 
     monitor = build_monitor(settings)
     spec = (
@@ -69,8 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             reports = monitor.run_all_served(spec)
         else:
             reports = [monitor.run(args.model, args.version, spec)]
-    except DBAPIError as exc:
-        sys.stderr.write(f"database unavailable or not migrated: {exc.orig}\n")
+    except exception_types() as exc:
+        problem = database_error(exc)
+        if problem is None:
+            raise
+        sys.stderr.write(f"error: {problem.detail}\n")
         return 2
     for report in reports:
         body = DriftRunOut.model_validate(report).model_dump(mode="json")
@@ -82,7 +85,7 @@ def _serve(settings: DriftSettings) -> int:
     import uvicorn
 
     from modelfleet.drift_monitor.app import create_app
-    from modelfleet.drift_monitor.service import build_monitor
+    from modelfleet.drift_monitor.wiring import build_monitor
 
     app = create_app(settings, build_monitor(settings))
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)

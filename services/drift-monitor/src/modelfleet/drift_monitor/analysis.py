@@ -20,6 +20,7 @@ from evidently.metrics import (
     MissingValueCount,
     OutListValueCount,
     OutRangeValueCount,
+    RowCount,
     ValueDrift,
 )
 from evidently.presets import DataDriftPreset
@@ -99,6 +100,7 @@ def build_report(
                 threshold=thresholds.get(PREDICTION_COLUMN),
             ),
             *quality,
+            RowCount(),  # the rows of the window, for the workspace dashboard
         ],
         include_tests=True,
     )

@@ -8,18 +8,21 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from prometheus_client import CollectorRegistry
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
-from modelfleet.common.api import HttpMetrics, bearer_auth, health_router, install_error_handlers
+from modelfleet.common.api import (
+    bearer_auth,
+    health_router,
+    install_error_handlers,
+    install_http_metrics,
+)
 from modelfleet.common.db.engine import session_scope
 from modelfleet.common.db.models import DriftReport
 from modelfleet.common.errors import NotFoundError
+from modelfleet.common.readiness import all_of, database_check, mlflow_check
 from modelfleet.drift_monitor.config import DriftSettings
 from modelfleet.drift_monitor.metrics import DriftCollector
 from modelfleet.drift_monitor.runs import DriftMonitor, list_reports, retrain_requests_of
@@ -50,22 +53,13 @@ def create_app(settings: DriftSettings, monitor: DriftMonitor) -> FastAPI:
         description="Evidently drift of served versions, stored reports, retraining requests.",
         lifespan=lifespan,
     )
-    install_error_handlers(app)
-
-    @app.exception_handler(DBAPIError)
-    async def _database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
-        detail = f"database unavailable or not migrated: {str(exc.orig).splitlines()[0]}"
-        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
-
+    install_error_handlers(app, database=True)
     registry = CollectorRegistry()
     registry.register(DriftCollector(monitor.sessions))
-    HttpMetrics(registry, SERVICE).install(app)
-
-    async def readiness() -> str | None:
-        return await run_in_threadpool(_readiness, settings, monitor)
-
+    readiness = all_of(database_check(monitor.engine), mlflow_check(settings.mlflow_tracking_uri))
     app.include_router(health_router(registry, readiness))
     app.include_router(_runs_router(settings, monitor, executor))
+    install_http_metrics(app, registry, SERVICE)
     return app
 
 
@@ -133,18 +127,3 @@ def _out(monitor: DriftMonitor, row: DriftReport, *, with_requests: bool = True)
             requests = retrain_requests_of(session, row.id)
         out.retrain_requests = [RetrainRequestOut.model_validate(r) for r in requests]
     return out
-
-
-def _readiness(settings: DriftSettings, monitor: DriftMonitor) -> str | None:
-    """The database and the MLflow tracking server must answer."""
-    try:
-        with monitor.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        return f"database unreachable: {type(exc).__name__}"
-    try:
-        url = settings.mlflow_tracking_uri.rstrip("/") + "/health"
-        httpx.get(url, timeout=3).raise_for_status()
-    except httpx.HTTPError as exc:
-        return f"MLflow tracking server unreachable: {exc}"
-    return None

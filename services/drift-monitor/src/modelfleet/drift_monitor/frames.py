@@ -1,4 +1,4 @@
-"""Stream a SELECT over ``predictions`` into a pandas frame without the ORM.
+"""Stream a selection of :mod:`modelfleet.common.db.queries.predictions` into a pandas frame.
 
 On PostgreSQL the SELECT runs inside ``COPY (…) TO STDOUT (FORMAT csv)``: the server expands the
 JSONB ``features`` into one typed column per feature, a thread pipes the CSV stream into
@@ -6,84 +6,45 @@ JSONB ``features`` into one typed column per feature, a thread pipes the CSV str
 Python object is built per row. On SQLite (the one-machine default) the same expressions run with
 ``json_extract`` and rows are fetched in chunks.
 
-SQL is written with ``%(name)s`` placeholders; values always travel as parameters.
+The SQL (``%(name)s`` placeholders, values always as parameters) comes from the queries module;
+this module only runs it.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
 
 from modelfleet.common.db.engine import is_postgres
+from modelfleet.common.db.queries.predictions import Column, Selection, named
 
 CHUNK_ROWS = 50_000
-
-
-@dataclass(frozen=True)
-class Column:
-    """One output column: its name, SQL expression and whether it is numeric."""
-
-    name: str
-    expression: str
-    numeric: bool = False
-
-
-def feature_columns(
-    engine: Engine, numeric: Sequence[str], categorical: Sequence[str]
-) -> tuple[list[Column], dict[str, Any]]:
-    """Expressions extracting each feature from the JSON ``features`` column, and their params.
-
-    A numeric feature whose logged value is not a JSON number reads as missing; a categorical one
-    reads as its text.
-    """
-    columns: list[Column] = []
-    params: dict[str, Any] = {}
-    postgres = is_postgres(engine)
-    for i, name in enumerate([*numeric, *categorical]):
-        key = f"f{i}"
-        is_numeric = i < len(numeric)
-        if postgres:
-            params[key] = name
-            value = f"features->>%({key})s"
-            if is_numeric:
-                # Numbers travel as their JSON text and are parsed by pandas: a float8 cast on
-                # the server, printed back to text for COPY, costs three times the extraction.
-                value = f"CASE WHEN jsonb_typeof(features->%({key})s) = 'number' THEN {value} END"
-        else:
-            params[key] = '$."' + name.replace('"', '\\"') + '"'
-            value = f"json_extract(features, %({key})s)"
-            if is_numeric:
-                value = (
-                    f"CASE WHEN json_type(features, %({key})s) IN ('integer', 'real') "
-                    f"THEN {value} END"
-                )
-        columns.append(Column(name, value, is_numeric))
-    return columns, params
 
 
 def read_frame(
     engine: Engine,
     columns: Sequence[Column],
-    from_where: str,
+    selection: Selection,
     params: Mapping[str, Any],
 ) -> pd.DataFrame:
-    """``SELECT <columns> <from_where>`` as a frame: numeric columns float64, others category.
+    """``SELECT <columns> <selection>`` as a frame: numeric columns float64, others category.
+
+    ``params`` are those of the column expressions, added to the selection's own.
 
     Text columns come back as pandas categoricals: a few distinct values over a million rows
     take a fraction of the memory of Python strings, and Evidently's per-column statistics on
     them run several times faster (same results).
     """
-    select = "SELECT " + ", ".join(c.expression for c in columns) + " " + from_where
+    select = "SELECT " + ", ".join(c.expression for c in columns) + " " + selection.sql
+    values = {**selection.params, **params}
     if is_postgres(engine):
-        return _read_postgres(engine, select, params, columns)
-    return _read_sqlite(engine, select, params, columns)
+        return _read_postgres(engine, select, values, columns)
+    return _read_sqlite(engine, select, values, columns)
 
 
 def _dtypes(columns: Sequence[Column]) -> dict[Hashable, str]:
@@ -141,7 +102,7 @@ def _parse_csv(source: Any, columns: Sequence[Column]) -> pd.DataFrame:
 def _read_sqlite(
     engine: Engine, select: str, params: Mapping[str, Any], columns: Sequence[Column]
 ) -> pd.DataFrame:
-    sql = re.sub(r"%\((\w+)\)s", r":\1", select)
+    sql = named(select)
     chunks: list[pd.DataFrame] = []
     raw = engine.raw_connection()
     try:

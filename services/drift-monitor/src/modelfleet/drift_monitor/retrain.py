@@ -13,10 +13,12 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from modelfleet.common.db.models import RetrainRequest
+from modelfleet.common.wire import DatasetMeta, TrainRequest
 from modelfleet.drift_monitor.config import DriftSettings
 from modelfleet.drift_monitor.reference import Reference
 from modelfleet.drift_monitor.trainer_client import (
@@ -24,7 +26,7 @@ from modelfleet.drift_monitor.trainer_client import (
     TrainerRejectedError,
     TrainerUnavailableError,
 )
-from modelfleet.drift_monitor.training_set import labelled_traffic, write_training_set
+from modelfleet.drift_monitor.training_set import TrainingSet, labelled_traffic, write_training_set
 
 logger = logging.getLogger(__name__)
 
@@ -91,53 +93,20 @@ class Retrainer:
         """One try: labelled traffic → training set → upload → job. Updates ``row`` in place."""
         row.attempts += 1
         row.updated_at = datetime.now(UTC)
-        since = row.updated_at - timedelta(hours=self.settings.label_window_hours)
-        labelled = labelled_traffic(self.engine, reference, since)
-        if len(labelled) < self.settings.min_labelled_rows:
-            row.status = NO_LABELS
-            row.error = (
-                f"{len(labelled)} labelled online predictions since {since:%Y-%m-%d %H:%M} UTC; "
-                f"at least {self.settings.min_labelled_rows} are needed to retrain"
-            )
+        training = self._training_set(row, reference)
+        if training is None:
             self._give_up_if_exhausted(row)
             return
-        name = f"{reference.model_name}-v{reference.model_version}-retrain-{row.id}"
-        training = write_training_set(
-            reference, labelled, self.settings.training_dir / f"{name}.csv"
-        )
-        row.training_data = name
+        try:
+            meta = self._dataset_meta(row, reference, training)
+            request = self._train_request(row, reference)
+        except ValidationError as exc:  # e.g. a model name too long for a catalog name
+            row.status, row.error = REJECTED, f"no valid trainer request: {exc}"
+            return
         client = self.trainer()
         try:
-            client.upload_dataset(
-                training.path,
-                name=name,
-                target=reference.target,
-                description=(
-                    f"reference sample of {reference.model_name} v{reference.model_version} plus "
-                    f"{training.labelled_rows} labelled online rows (drift report "
-                    f"{row.drift_report_id})"
-                ),
-                tags={
-                    "source": "drift-monitor",
-                    "model": reference.model_name,
-                    "version": reference.model_version,
-                    "drift_report": str(row.drift_report_id),
-                },
-            )
-            row.trainer_job_id = client.submit_job(
-                {
-                    "data": name,
-                    "target": reference.target,
-                    "model_type": reference.model_type,
-                    "params": reference.params,
-                    "model_name": reference.model_name,
-                    "id_columns": [],
-                    "dataset_name": name,
-                    "description": (
-                        f"retrained by the drift monitor after drift report {row.drift_report_id}"
-                    ),
-                }
-            )
+            client.upload_dataset(training.path, meta)
+            row.trainer_job_id = client.submit_job(request).job_id
         except TrainerUnavailableError as exc:
             row.status, row.error = TRAINER_UNAVAILABLE, str(exc)
             self._give_up_if_exhausted(row)
@@ -150,10 +119,65 @@ class Retrainer:
                 reference.model_name,
                 reference.model_version,
                 row.trainer_job_id,
-                extra={"drift_report_id": row.drift_report_id, "training_data": name},
+                extra={"drift_report_id": row.drift_report_id, "training_data": meta.name},
             )
         finally:
             client.client.close()
+
+    def _training_set(self, row: RetrainRequest, reference: Reference) -> TrainingSet | None:
+        """The CSV to retrain on, named in ``row.training_data``; None (and ``no_labels``)
+        while too few online predictions are labelled."""
+        since = row.updated_at - timedelta(hours=self.settings.label_window_hours)
+        labelled = labelled_traffic(self.engine, reference, since)
+        if len(labelled) < self.settings.min_labelled_rows:
+            row.status = NO_LABELS
+            row.error = (
+                f"{len(labelled)} labelled online predictions since {since:%Y-%m-%d %H:%M} UTC; "
+                f"at least {self.settings.min_labelled_rows} are needed to retrain"
+            )
+            return None
+        name = f"{reference.model_name}-v{reference.model_version}-retrain-{row.id}"
+        training = write_training_set(
+            reference, labelled, self.settings.training_dir / f"{name}.csv"
+        )
+        row.training_data = name
+        return training
+
+    @staticmethod
+    def _dataset_meta(
+        row: RetrainRequest, reference: Reference, training: TrainingSet
+    ) -> DatasetMeta:
+        """How the training set is registered in the trainer's catalog (``row.training_data``)."""
+        return DatasetMeta(
+            name=str(row.training_data),
+            target=reference.target,
+            owner="drift-monitor",
+            description=(
+                f"reference sample of {reference.model_name} v{reference.model_version} plus "
+                f"{training.labelled_rows} labelled online rows (drift report "
+                f"{row.drift_report_id})"
+            ),
+            tags={
+                "source": "drift-monitor",
+                "model": reference.model_name,
+                "version": reference.model_version,
+                "drift_report": str(row.drift_report_id),
+            },
+        )
+
+    @staticmethod
+    def _train_request(row: RetrainRequest, reference: Reference) -> TrainRequest:
+        """The job that retrains the version on its training set, as it was trained before."""
+        return TrainRequest(
+            data=str(row.training_data),
+            target=reference.target,
+            model_type=reference.model_type,
+            params=reference.params,
+            model_name=reference.model_name,
+            id_columns=[],
+            dataset_name=row.training_data,
+            description=f"retrained by the drift monitor after drift report {row.drift_report_id}",
+        )
 
     def _give_up_if_exhausted(self, row: RetrainRequest) -> None:
         if row.attempts >= self.settings.max_retrain_attempts:

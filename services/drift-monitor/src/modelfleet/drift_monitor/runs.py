@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modelfleet.common.db.engine import session_scope
 from modelfleet.common.db.models import DriftReport, RetrainRequest
+from modelfleet.common.db.queries.predictions import served_versions
 from modelfleet.common.errors import ModelfleetError
 from modelfleet.drift_monitor.analysis import Analysis, analyse
 from modelfleet.drift_monitor.config import DriftSettings
 from modelfleet.drift_monitor.policy import RETRAIN, Decision, Policy
 from modelfleet.drift_monitor.reference import Reference, ReferenceMissingError, ReferenceStore
 from modelfleet.drift_monitor.retrain import Retrainer
-from modelfleet.drift_monitor.window import WindowSpec, count_window, read_window, served_versions
+from modelfleet.drift_monitor.window import WindowSpec, count_window, read_window
 from modelfleet.drift_monitor.workspace import WorkspaceStore
 
 logger = logging.getLogger(__name__)

@@ -1,22 +1,28 @@
-"""The trainer's HTTP API as the drift monitor uses it: upload a dataset, submit a job."""
+"""The trainer's HTTP API as the drift monitor uses it: upload a dataset, submit a job.
+
+Both calls speak the typed contracts of :mod:`modelfleet.common.wire`.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
+from modelfleet.common.errors import UnavailableError, UpstreamError
 from modelfleet.common.http_client import ServiceClient
+from modelfleet.common.wire import DatasetMeta, JobAccepted, TrainRequest
 
 
-class TrainerUnavailableError(Exception):
+class TrainerUnavailableError(UnavailableError):
     """The trainer could not be reached or answered 5xx: retry on a later run."""
 
 
-class TrainerRejectedError(Exception):
-    """The trainer answered 4xx: the request itself is wrong, retrying will not help."""
+class TrainerRejectedError(UpstreamError):
+    """The trainer refused the request (4xx) or answered outside the contract: retrying the
+    same request will not help."""
 
 
 class TrainerClient:
@@ -25,15 +31,7 @@ class TrainerClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    def upload_dataset(
-        self,
-        path: Path,
-        *,
-        name: str,
-        target: str,
-        description: str,
-        tags: dict[str, str],
-    ) -> None:
+    def upload_dataset(self, path: Path, meta: DatasetMeta) -> None:
         """``POST /v1/datasets`` (multipart). A dataset of that name already there is fine:
         it is ours from an earlier attempt whose job submission failed."""
         content = path.read_bytes()  # bytes, not a file handle, so that retries resend it
@@ -41,23 +39,22 @@ class TrainerClient:
             "POST",
             "/v1/datasets",
             files={"file": (path.name, content, "text/csv")},
-            data={
-                "name": name,
-                "target": target,
-                "description": description,
-                "owner": "drift-monitor",
-                "tags": json.dumps(tags),
-            },
+            data=meta.upload_form(),
         )
         if response.status_code != 409:
             _check(response, "dataset upload")
 
-    def submit_job(self, body: dict[str, Any]) -> str:
-        """``POST /v1/jobs``; the trainer's job id."""
-        response = self._call("POST", "/v1/jobs", json=body)
+    def submit_job(self, request: TrainRequest) -> JobAccepted:
+        """``POST /v1/jobs``; the trainer's 202 answer, with the job id."""
+        response = self._call("POST", "/v1/jobs", json=request.model_dump(mode="json"))
         _check(response, "job submission")
-        payload = response.json()
-        return str(payload.get("job_id") or payload.get("id"))
+        try:
+            return JobAccepted.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise TrainerRejectedError(
+                f"trainer job submission answered {response.status_code} with an unexpected "
+                f"body: {response.text[:500]}"
+            ) from exc
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

@@ -14,14 +14,9 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
-from modelfleet.drift_monitor.frames import Column, feature_columns, read_frame
+from modelfleet.common.db.queries import predictions as queries
+from modelfleet.drift_monitor.frames import read_frame
 from modelfleet.drift_monitor.reference import Reference
-
-_LABELLED = (
-    "FROM v_labelled_predictions v JOIN predictions p ON p.id = v.prediction_id "
-    "WHERE v.model_name = %(model)s AND v.model_version = %(version)s "
-    "AND v.created_at >= %(since)s AND v.label IS NOT NULL"
-)
 
 
 @dataclass
@@ -35,12 +30,12 @@ class TrainingSet:
 
 def labelled_traffic(engine: Engine, reference: Reference, since: datetime) -> pd.DataFrame:
     """The version's online predictions since ``since`` that have a label: features + target."""
-    columns, params = feature_columns(
+    columns, params = queries.feature_columns(
         engine, reference.numeric_columns, reference.categorical_columns
     )
-    columns.append(Column(reference.target, "v.label"))
-    params.update(model=reference.model_name, version=reference.model_version, since=since)
-    return read_frame(engine, columns, _LABELLED, params)
+    columns.append(queries.Column(reference.target, queries.LABEL))
+    selection = queries.labelled_since(reference.model_name, reference.model_version, since)
+    return read_frame(engine, columns, selection, params)
 
 
 def write_training_set(reference: Reference, labelled: pd.DataFrame, path: Path) -> TrainingSet:

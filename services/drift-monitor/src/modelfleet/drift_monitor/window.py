@@ -1,27 +1,23 @@
 """The current data of a drift run: a version's online predictions in a window, streamed.
 
+The SQL over the collector's ``predictions`` is in :mod:`modelfleet.common.db.queries.predictions`.
+
 Rows are counted first, so a window below the minimum is answered without reading it, and a window
 above ``max_current_rows`` is sampled server-side (``random() < p``) before it leaves the database.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from modelfleet.common.db.engine import is_postgres
-from modelfleet.drift_monitor.frames import Column, feature_columns, read_frame
+from modelfleet.common.db.queries import predictions as queries
+from modelfleet.drift_monitor.frames import read_frame
 from modelfleet.drift_monitor.reference import PREDICTION_COLUMN, Reference
-
-_WHERE = (
-    "FROM predictions WHERE model_name = %(model)s AND model_version = %(version)s "
-    "AND source = 'online'"
-)
 
 
 @dataclass(frozen=True)
@@ -59,25 +55,19 @@ class CurrentData:
     sampled: bool
 
 
-def _scope(model: str, version: str, spec: WindowSpec) -> tuple[str, dict[str, Any]]:
-    """FROM/WHERE (and LIMIT) selecting the window's rows."""
-    params: dict[str, Any] = {"model": model, "version": version}
+def _selection(model: str, version: str, spec: WindowSpec) -> queries.Selection:
     if spec.last is not None:
-        params["last"] = spec.last
-        return f"{_WHERE} ORDER BY created_at DESC LIMIT %(last)s", params
-    params["start"], params["end"] = spec.bounds()
-    return f"{_WHERE} AND created_at >= %(start)s AND created_at < %(end)s", params
+        return queries.online_window(model, version, last=spec.last)
+    start, end = spec.bounds()
+    return queries.online_window(model, version, start=start, end=end)
 
 
 def count_window(engine: Engine, model: str, version: str, spec: WindowSpec) -> WindowCount:
     """Rows in the window and their time span (for ``last`` N, the span of those N rows)."""
-    scope, params = _scope(model, version, spec)
-    sql = f"SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM (SELECT created_at {scope}) w"
-    with engine.connect() as conn:
-        rows, first, last = conn.execute(_text(sql), params).one()
+    rows, first, last = queries.count_rows(engine, _selection(model, version, spec))
     if spec.hours is not None:
         first, last = spec.bounds()
-    return WindowCount(int(rows), _aware(first), _aware(last))
+    return WindowCount(rows, first, last)
 
 
 def read_window(
@@ -88,44 +78,18 @@ def read_window(
     max_rows: int | None = None,
 ) -> CurrentData:
     """Stream the window's features (as typed in the reference) and predictions into a frame."""
-    columns, params = feature_columns(
+    columns, params = queries.feature_columns(
         engine, reference.numeric_columns, reference.categorical_columns
     )
-    columns.append(Column(PREDICTION_COLUMN, "prediction"))
-    scope, scope_params = _scope(reference.model_name, reference.model_version, spec)
-    params.update(scope_params)
+    columns.append(queries.Column(PREDICTION_COLUMN, queries.PREDICTED_CLASS))
+    selection = _selection(reference.model_name, reference.model_version, spec)
     if max_rows is None or rows <= max_rows:
-        return CurrentData(frame=read_frame(engine, columns, scope, params), sampled=False)
+        return CurrentData(frame=read_frame(engine, columns, selection, params), sampled=False)
     if not is_postgres(engine):  # the one-machine default: small enough to sample in memory
-        frame = read_frame(engine, columns, scope, params)
+        frame = read_frame(engine, columns, selection, params)
         frame = frame.sample(min(max_rows, len(frame)), random_state=0)
         return CurrentData(frame=frame, sampled=True)
     # Oversample a little so that the cut to max_rows rarely leaves fewer than asked.
-    params["fraction"] = min(1.0, max_rows * 1.05 / rows)
-    scope = f"FROM (SELECT * {scope}) w WHERE random() < %(fraction)s"
-    frame = read_frame(engine, columns, scope, params)
+    selection = queries.sampled(selection, min(1.0, max_rows * 1.05 / rows))
+    frame = read_frame(engine, columns, selection, params)
     return CurrentData(frame=frame.iloc[:max_rows], sampled=True)
-
-
-def served_versions(engine: Engine, since: datetime) -> list[tuple[str, str]]:
-    """Every (model, version) with online predictions since ``since``."""
-    sql = (
-        "SELECT DISTINCT model_name, model_version FROM predictions "
-        "WHERE source = 'online' AND created_at >= %(since)s ORDER BY model_name, model_version"
-    )
-    with engine.connect() as conn:
-        return [(m, v) for m, v in conn.execute(_text(sql), {"since": since})]
-
-
-def _text(sql: str) -> Any:
-    """Our ``%(name)s`` placeholders as SQLAlchemy ``:name`` binds."""
-    return text(re.sub(r"%\((\w+)\)s", r":\1", sql))
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    """SQLite returns naive datetimes (or strings); every timestamp we store is UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -6,26 +6,42 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from modelfleet.common.errors import ModelfleetError
 from modelfleet.common.logging import configure_logging
-from modelfleet.model_server.batch import run
 from modelfleet.model_server.config import ModelServerSettings
+
+WORKER_APP = "modelfleet.model_server.wiring:app_from_environment"
 
 logger = logging.getLogger("modelfleet.model_server")
 
 
 def serve(settings: ModelServerSettings) -> None:
+    """One process per worker sharing the port; a single worker runs in this process."""
     import uvicorn
 
-    from modelfleet.model_server.app import create_app
+    workers = settings.resolved_workers()
+    if workers > 1:
+        # Read by prometheus_client in each worker process when it starts (before any metric).
+        metrics_dir = settings.metrics_dir()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    from modelfleet.model_server.wiring import app_from_environment
 
+    # several workers: each process builds its own app through the factory (by import path)
+    app: Any = app_from_environment() if workers == 1 else WORKER_APP
+    logger.info("serving on %s:%d with %d worker(s)", settings.host, settings.port, workers)
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=workers > 1,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -58,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.input.is_file():
             logger.error("input file %s does not exist", args.input)
             return 2
+        from modelfleet.model_server.file_scoring import run
+
         try:
             summary = asyncio.run(run(settings, args.input, args.output, args.chunk_rows))
         except ModelfleetError as exc:

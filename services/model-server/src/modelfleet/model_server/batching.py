@@ -2,8 +2,9 @@
 
 Requests that arrive while the model is busy wait in one queue; when it is free, everything queued
 (up to ``max_batch_size`` rows) goes into a single call and the result is split back per request.
-``max_wait`` optionally holds an idle model back for more requests. The model runs on the event
-loop thread: a predict call on a small batch is shorter than a GIL hand-off to a worker thread.
+``max_wait`` optionally holds an idle model back for more requests. The model runs on the
+inference thread (``executor``), never on the event loop: while it predicts one batch, the loop
+keeps reading, parsing and answering other requests, which form the next batch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Executor
 
 from modelfleet.model_server.runtime import Prediction
 from modelfleet.model_server.schema import Batch
@@ -19,7 +21,6 @@ from modelfleet.model_server.schema import Batch
 logger = logging.getLogger(__name__)
 
 Predict = Callable[[Batch], Prediction]
-BatchObserver = Callable[[int], None]
 
 
 class Batcher:
@@ -28,12 +29,14 @@ class Batcher:
     def __init__(
         self,
         predict: Predict,
+        executor: Executor,
         *,
         max_batch_size: int,
         max_wait: float = 0.0,
-        on_batch: BatchObserver | None = None,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self._predict = predict
+        self._executor = executor
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait
         self._on_batch = on_batch or (lambda _rows: None)
@@ -67,9 +70,7 @@ class Batcher:
             self._wakeup.clear()
             await self._gather_more()
             while self._pending:
-                self._run_one(self._take())
-                if self._pending:
-                    await asyncio.sleep(0)  # let request handlers run between batches
+                await self._run_one(self._take())
 
     async def _gather_more(self) -> None:
         """Give requests already read from sockets a chance to join before the model runs."""
@@ -101,21 +102,21 @@ class Batcher:
         self._rows -= rows
         return items
 
-    def _run_one(self, items: list[tuple[Batch, asyncio.Future[Prediction]]]) -> None:
+    async def _run_one(self, items: list[tuple[Batch, asyncio.Future[Prediction]]]) -> None:
         live = [(batch, future) for batch, future in items if not future.cancelled()]
         if not live:
             return
         combined = Batch.concat([batch for batch, _ in live])
         self._on_batch(combined.size)
         try:
-            result = self._predict(combined)
+            result = await self._call(combined)
         except Exception:
-            if len(live) == 1:
-                _settle(live[0][1], self._predict, live[0][0])
-                return
-            logger.warning("batched predict failed; predicting its %d requests alone", len(live))
+            if len(live) > 1:
+                logger.warning(
+                    "batched predict failed; predicting its %d requests alone", len(live)
+                )
             for batch, future in live:
-                _settle(future, self._predict, batch)
+                await self._settle(future, batch)
             return
         start = 0
         for batch, future in live:
@@ -126,13 +127,21 @@ class Batcher:
                 )
             start = end
 
+    async def _call(self, batch: Batch) -> Prediction:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, self._predict, batch
+        )
 
-def _settle(future: asyncio.Future[Prediction], predict: Predict, batch: Batch) -> None:
-    try:
-        result = predict(batch)
-    except Exception as exc:
+    async def _settle(self, future: asyncio.Future[Prediction], batch: Batch) -> None:
+        try:
+            result = await self._call(batch)
+        except Exception as exc:
+            _fail(future, exc)
+            return
         if not future.done():
-            future.set_exception(exc)
-        return
+            future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Prediction], exc: Exception) -> None:
     if not future.done():
-        future.set_result(result)
+        future.set_exception(exc)

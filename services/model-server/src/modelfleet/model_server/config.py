@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from modelfleet.common.mlflow_registry import ModelRef
 from modelfleet.common.settings import BaseServiceSettings
+from modelfleet.model_server.workers import cpu_limit
 
 
 class ModelServerSettings(BaseServiceSettings):
@@ -16,6 +17,14 @@ class ModelServerSettings(BaseServiceSettings):
 
     port: int = 8100
     """Local default port of the first model server (8080 in the cluster)."""
+
+    grpc_port: int = Field(default=8081, ge=0, le=65535)
+    """Open Inference Protocol gRPC port (8081 as in KServe); 0 switches gRPC off."""
+
+    invocations_input: Literal["mlflow", "strict"] = "mlflow"
+    """``mlflow``: ``/invocations`` accepts what ``mlflow models serve`` accepts and predicts
+    correctly (extra columns, pandas' CSV index, numeric strings, scalar ``inputs``), counting
+    and naming each adaptation; ``strict``: it refuses them like ``/v1/predict``."""
 
     model_name: str = ""
     """Registered model name in MLflow."""
@@ -52,13 +61,28 @@ class ModelServerSettings(BaseServiceSettings):
     """How long a batch may wait for more requests once the model is idle. 0 = adaptive only:
     requests that arrive while the model is busy are batched, an idle model never waits."""
 
+    workers: int | None = Field(default=None, ge=1)
+    """Worker processes sharing the port, each with its own copy of the model, batcher and log
+    spool. Default: the CPU limit (the cgroup quota in a pod), else the CPUs of this machine."""
+
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
+    )
+    """Set by the server itself when it runs several workers: where prometheus_client's
+    multiprocess mode keeps each worker's metric values (``/metrics`` sums them)."""
+
     inference_threads: int = Field(default=1, ge=1)
     """OpenMP/BLAS threads per model call. One suits online serving: on a small CPU budget,
     extra threads spin-wait against the event loop (measured: 80x the CPU of one thread for a
     one-row HistGradientBoosting call on a busy 2-core machine)."""
 
-    compiled_preprocessing: bool = True
-    """Run the recognised impute/scale/one-hot steps as numpy code (identical results)."""
+    compiled: bool = True
+    """Serve through the fastest path that agrees with scikit-learn on the version's reference
+    sample: the trainer's compiled tree predictor behind numpy preprocessing, else the numpy
+    preprocessing alone. False serves the scikit-learn pipeline itself."""
+
+    verify_rows: int = Field(default=2_000, ge=0)
+    """Reference-sample rows a faster path must reproduce before it serves."""
 
     log_batch_size: int = Field(default=1000, ge=1)
     """Prediction log rows per POST to the collector."""
@@ -73,7 +97,8 @@ class ModelServerSettings(BaseServiceSettings):
     """Longest pause between attempts to reach a collector that is down."""
 
     spool_dir: Path | None = None
-    """Where unshipped log batches wait on disk; default ``<state_dir>/spool/<model>``."""
+    """Where unshipped log batches wait on disk, one folder per worker slot (``worker-<i>``);
+    default under the instance directory ``<state_dir>/model-servers/<model>-<ref>-<port>``."""
 
     spool_max_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
     """Disk bound of the spool; batches beyond it are dropped (counted and logged)."""
@@ -98,11 +123,26 @@ class ModelServerSettings(BaseServiceSettings):
     def model_ref(self) -> ModelRef:
         return ModelRef(self.model_name, self.model_version, self.model_alias)
 
-    def resolved_spool_dir(self) -> Path:
-        """The configured spool directory, or one per served reference under the state directory."""
-        return self.spool_dir or (
-            self.state_dir / "spool" / f"{self.model_name}-{self.model_version or self.model_alias}"
-        )
+    def resolved_workers(self) -> int:
+        return self.workers or cpu_limit()
+
+    def instance_dir(self) -> Path:
+        """This server's worker slots and (by default) log spools: one per model, ref and port."""
+        ref = self.model_version or self.model_alias
+        return self.state_dir / "model-servers" / f"{self.model_name}-{ref}-{self.port}"
+
+    def metrics_dir(self) -> Path:
+        return self.instance_dir() / "prometheus"
+
+    def batch_dir(self) -> Path:
+        """Slots and spools of batch scoring runs of the configured reference."""
+        ref = self.model_version or self.model_alias
+        return self.state_dir / "batch-scoring" / f"{self.model_name}-{ref}"
+
+    def resolved_spool_dir(self, slot: int, *, batch: bool = False) -> Path:
+        """The spool of one worker slot (``MODELFLEET_SPOOL_DIR``, else the instance's)."""
+        root = self.spool_dir or (self.batch_dir() if batch else self.instance_dir()) / "spool"
+        return root / (f"batch-{slot}" if batch else f"worker-{slot}")
 
     def collector_bearer(self) -> str | None:
         token = self.collector_token or self.api_token

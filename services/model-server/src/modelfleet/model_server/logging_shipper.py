@@ -100,7 +100,7 @@ class LogShipper:
         self._task = asyncio.create_task(self._run(), name="log-shipper")
 
     async def stop(self, drain_timeout: float = 5.0) -> None:
-        """Stop the task, spool what is still in memory, then give the collector one chance."""
+        """Stop the task, spool what is still in memory, give the collector one chance, close."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -117,10 +117,7 @@ class LogShipper:
                 len(self.spool),
                 self.spool.directory,
             )
-
-    async def flush(self) -> None:
-        """Ship (or spool) everything queued now; used by batch scoring before it exits."""
-        await self._ship_queue()
+        await self.client.aclose()
 
     # -- consumer side ---------------------------------------------------------------------------
 
@@ -142,7 +139,13 @@ class LogShipper:
             if len(self.spool) or time.monotonic() < self._retry_at:
                 self._to_spool(body, rows)
                 continue
-            outcome = await self._send(body, rows)
+            try:
+                outcome = await self._send(body, rows)
+            except asyncio.CancelledError:
+                # Stopped mid-send: keep the body. The collector may have stored it already;
+                # a replay is idempotent on (request_id, row_index), so nothing is stored twice.
+                self._to_spool(body, rows)
+                raise
             if outcome == "retry":
                 self._to_spool(body, rows)
             elif outcome == "refused":

@@ -16,10 +16,12 @@ from modelfleet.common.errors import NotFoundError
 from modelfleet.common.mlflow_registry import (
     ModelRef,
     VersionInfo,
+    download_artifact,
     read_json_artifact,
     version_info,
 )
-from modelfleet.model_server.compiled import CompiledPipeline
+from modelfleet.model_server import execution
+from modelfleet.model_server.execution import Execution, ExecutionReport
 from modelfleet.model_server.schema import Batch, Column, InputSchema
 
 logger = logging.getLogger(__name__)
@@ -41,9 +43,10 @@ class LoadedModel:
     pipeline: Any
     schema: InputSchema
     classes: list[str]
+    execution: Execution
+    execution_report: ExecutionReport
     input_example: list[dict[str, Any]] = field(default_factory=list)
     importances: dict[str, float] = field(default_factory=dict)
-    compiled: CompiledPipeline | None = None
 
     @property
     def name(self) -> str:
@@ -69,23 +72,9 @@ class LoadedModel:
 
     def predict(self, batch: Batch) -> Prediction:
         """Probabilities for every row and the most probable class as the label."""
-        if self.compiled is not None:
-            proba = self.compiled.predict_proba(batch.values, batch.size)
-        else:
-            proba = np.asarray(self.pipeline.predict_proba(self._frame(batch)))
+        proba = self.execution.predict_proba(batch)
         classes = self.classes
         return Prediction([classes[i] for i in proba.argmax(axis=1)], proba)
-
-    def _frame(self, batch: Batch) -> pd.DataFrame:
-        data = {
-            name: (
-                np.array(values, dtype=np.float64)
-                if name in self.schema.numeric
-                else np.array([np.nan if v is None else v for v in values], dtype=object)
-            )
-            for name, values in batch.values.items()
-        }
-        return pd.DataFrame(data, columns=self.schema.names)
 
 
 def load(
@@ -94,9 +83,10 @@ def load(
     *,
     unknown: str = "reject",
     max_rows: int = 10_000,
-    compile_preprocessing: bool = True,
+    compiled: bool = True,
+    verify_rows: int = 2_000,
 ) -> LoadedModel:
-    """Resolve ``ref``, download the model through the tracking server and warm it up."""
+    """Resolve ``ref``, download the model through the tracking server, verify and warm it."""
     import mlflow.artifacts
     import mlflow.sklearn
     from mlflow import MlflowClient
@@ -115,32 +105,73 @@ def load(
         pipeline = mlflow.sklearn.load_model(local)
         mlmodel = Model.load(local)
         example = mlmodel.load_input_example(local)
-        try:
-            importance = read_json_artifact(
-                client, info.run_id, contract.FEATURE_IMPORTANCE_ARTIFACT, Path(tmp) / "extra"
-            )
-            importances = {str(k): float(v) for k, v in importance["importances"].items()}
-        except (NotFoundError, KeyError, TypeError, ValueError):
-            importances = {}
-    schema = InputSchema(
-        _signature_columns(mlmodel, pipeline),
-        unknown="ignore" if unknown == "ignore" else "reject",
-        max_rows=max_rows,
-    )
-    records: list[dict[Any, Any]] = (
-        example.to_dict(orient="records") if isinstance(example, pd.DataFrame) else []
-    )
+        extra = Path(tmp) / "extra"
+        importances = _importances(client, info.run_id, extra)
+        schema = InputSchema(
+            _signature_columns(mlmodel, pipeline),
+            unknown="ignore" if unknown == "ignore" else "reject",
+            max_rows=max_rows,
+        )
+        records: list[dict[Any, Any]] = (
+            example.to_dict(orient="records") if isinstance(example, pd.DataFrame) else []
+        )
+        input_example = [{k: _plain(v) for k, v in row.items()} for row in records]
+        sample = _verification_sample(
+            client, info.run_id, schema, input_example, extra, verify_rows
+        )
+        chosen, report = execution.choose(
+            pipeline, schema, sample, _compiled_dir(client, info.run_id, extra), enabled=compiled
+        )
     model = LoadedModel(
         info=info,
         pipeline=pipeline,
         schema=schema,
         classes=[str(c) for c in pipeline.classes_],
-        input_example=[{k: _plain(v) for k, v in row.items()} for row in records],
+        execution=chosen,
+        execution_report=report,
+        input_example=input_example,
         importances=importances,
-        compiled=CompiledPipeline.compile(pipeline) if compile_preprocessing else None,
     )
     warm_up(model)
     return model
+
+
+def _importances(client: Any, run_id: str, dst: Path) -> dict[str, float]:
+    try:
+        importance = read_json_artifact(client, run_id, contract.FEATURE_IMPORTANCE_ARTIFACT, dst)
+        return {str(k): float(v) for k, v in importance["importances"].items()}
+    except (NotFoundError, KeyError, TypeError, ValueError):
+        return {}
+
+
+def _compiled_dir(client: Any, run_id: str, dst: Path) -> Path | None:
+    """The run's ``compiled/`` artifacts (loaded before ``dst`` is removed), or None."""
+    try:
+        return download_artifact(client, run_id, contract.COMPILED_DIR, dst)
+    except NotFoundError:
+        return None
+
+
+def _verification_sample(
+    client: Any,
+    run_id: str,
+    schema: InputSchema,
+    example: list[dict[str, Any]],
+    dst: Path,
+    rows: int,
+) -> Batch | None:
+    """Reference-sample rows (up to ``rows``) plus the input example, as a batch."""
+    records = [dict(r) for r in example]
+    try:
+        path = download_artifact(client, run_id, contract.REFERENCE_ARTIFACT, dst)
+        frame = pd.read_parquet(path, columns=list(schema.names)).head(rows)
+        records += [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    except (NotFoundError, KeyError, ValueError, OSError):
+        pass
+    if not records:
+        return None
+    unbounded = InputSchema(schema.columns, unknown="ignore", max_rows=len(records))
+    return unbounded.from_records(records, coerce=True)
 
 
 def warm_up(model: LoadedModel) -> None:

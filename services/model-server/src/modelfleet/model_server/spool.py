@@ -69,6 +69,21 @@ class Spool:
         self.bytes += len(body)
         return True
 
+    def adopt(self, other: Path) -> int:
+        """Take over the batches of a spool nobody replays any more (a worker slot that no
+        longer exists), after this spool's own and in their order; returns how many."""
+        found = sorted(p for p in other.glob("*.json") if _NAME.match(p.name))
+        for path in found:
+            match = _NAME.match(path.name)
+            assert match is not None
+            target = self.directory / f"{self._next:012d}-{match['rows']}.json"
+            path.replace(target)
+            self._next += 1
+            batch = SpooledBatch(target, int(match["rows"]), target.stat().st_size)
+            self._batches.append(batch)
+            self.bytes += batch.size
+        return len(found)
+
     def oldest(self) -> SpooledBatch | None:
         return self._batches[0] if self._batches else None
 

@@ -15,10 +15,11 @@ import uvicorn
 from modelfleet.common.db.engine import make_engine, make_session_factory
 from modelfleet.common.errors import ModelfleetError
 from modelfleet.common.logging import configure_logging
+from modelfleet.common.wire import TrainRequest
 from modelfleet.trainer.config import TrainerSettings
+from modelfleet.trainer.facade import parse_params
 from modelfleet.trainer.pipeline import MODEL_TYPES
-from modelfleet.trainer.runner import parse_params, run_training
-from modelfleet.trainer.training import TrainRequest
+from modelfleet.trainer.worker import run_training
 
 logger = logging.getLogger("modelfleet.trainer")
 

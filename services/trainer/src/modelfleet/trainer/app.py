@@ -6,15 +6,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CollectorRegistry
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
-from modelfleet.common.api import HttpMetrics, bearer_auth, health_router, install_error_handlers
+from modelfleet.common.api import (
+    bearer_auth,
+    health_router,
+    install_error_handlers,
+    install_http_metrics,
+)
 from modelfleet.common.db.engine import make_engine, make_session_factory
+from modelfleet.common.readiness import all_of, database_check, mlflow_check
 from modelfleet.trainer.config import TrainerSettings
 from modelfleet.trainer.context import TrainerContext
 from modelfleet.trainer.metrics import TrainerMetrics
@@ -46,43 +50,18 @@ def create_app(settings: TrainerSettings, *, engine: Engine | None = None) -> Fa
                 worker.stop()
             engine.dispose()
 
-    async def readiness() -> str | None:
-        try:
-            await run_in_threadpool(_ping_database, engine)
-        except SQLAlchemyError as exc:
-            return f"database unreachable: {str(exc).splitlines()[0]}"
-        return await _ping_mlflow(settings.mlflow_tracking_uri)
-
     app = FastAPI(
         title="modelfleet trainer",
         version="0.1.0",
         summary="Train, register and promote scikit-learn models; the dataset catalog.",
         lifespan=lifespan,
     )
-    install_error_handlers(app)
-    HttpMetrics(registry, "trainer").install(app)
+    install_error_handlers(app, database=True)
     auth = bearer_auth(settings.api_token)
+    readiness = all_of(database_check(engine), mlflow_check(settings.mlflow_tracking_uri))
     app.include_router(health_router(registry, readiness))
     app.include_router(jobs.router(ctx, auth))
     app.include_router(datasets.router(ctx, auth))
     app.include_router(promotions.router(ctx, auth))
+    install_http_metrics(app, registry, "trainer")
     return app
-
-
-def _ping_database(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
-
-
-async def _ping_mlflow(uri: str) -> str | None:
-    """MLflow's ``/health`` for a tracking server; a local file or database store needs none."""
-    if not uri.startswith(("http://", "https://")):
-        return None
-    try:
-        async with httpx.AsyncClient(timeout=3) as client:
-            response = await client.get(uri.rstrip("/") + "/health")
-    except httpx.HTTPError as exc:
-        return f"MLflow unreachable at {uri}: {exc}"
-    if response.status_code != 200:
-        return f"MLflow at {uri} answered {response.status_code} on /health"
-    return None

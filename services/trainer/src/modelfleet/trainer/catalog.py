@@ -11,57 +11,17 @@ import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from modelfleet.common.datasets.loading import file_digest, read_table
 from modelfleet.common.db.models import Dataset
 from modelfleet.common.errors import BadRequestError, ConflictError, NotFoundError
+from modelfleet.common.wire import DATASET_NAME_PATTERN, DatasetMeta, DatasetOut
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
 _SUFFIXES = {".csv", ".parquet", ".pq"}
-
-
-class DatasetMeta(BaseModel):
-    """What the caller says about a dataset; the rest is computed from the file."""
-
-    name: str = Field(pattern=NAME_PATTERN, description="Unique catalog name")
-    location: str | None = Field(
-        default=None, description="Path of the file on the trainer (omitted for uploads)"
-    )
-    owner: str | None = None
-    description: str | None = None
-    target: str | None = Field(default=None, description="Label column, checked when given")
-    tags: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _stringify(cls, value: Any) -> Any:
-        """``{"generation": 3}`` is stored as ``{"generation": "3"}`` so tag filters match."""
-        if isinstance(value, dict):
-            return {str(k): str(v) for k, v in value.items()}
-        return value
-
-
-class DatasetOut(BaseModel):
-    """A catalog entry as the API and the CLI show it."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    name: str
-    location: str
-    owner: str | None
-    description: str | None
-    target: str | None
-    tags: dict[str, str]
-    rows: int
-    columns: list[str]
-    size_bytes: int
-    digest: str
-    created_at: datetime
 
 
 def register(session: Session, meta: DatasetMeta, path: Path | None = None) -> DatasetOut:
@@ -100,8 +60,8 @@ def register(session: Session, meta: DatasetMeta, path: Path | None = None) -> D
 
 def store_upload(data_dir: Path, name: str, filename: str, stream: IO[bytes], limit: int) -> Path:
     """Copy an uploaded file under ``data_dir/datasets`` as ``<name><suffix>``, atomically."""
-    if not re.match(NAME_PATTERN, name):
-        raise BadRequestError(f"name: {name!r} must match {NAME_PATTERN}")
+    if not re.match(DATASET_NAME_PATTERN, name):
+        raise BadRequestError(f"name: {name!r} must match {DATASET_NAME_PATTERN}")
     suffix = Path(filename or "").suffix.lower() or ".csv"
     if suffix not in _SUFFIXES:
         raise BadRequestError(f"file: {filename!r} is not a CSV or parquet file")

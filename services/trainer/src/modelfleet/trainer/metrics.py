@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modelfleet.common.db.engine import session_scope
-from modelfleet.trainer import jobs
+from modelfleet.trainer import job_queue
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class JobStatusCollector(Collector):
         )
         try:
             with session_scope(self._factory) as session:
-                counts = jobs.counts_by_status(session)
+                counts = job_queue.counts_by_status(session)
         except SQLAlchemyError as exc:
             logger.warning("cannot count jobs for /metrics: %s", exc)
             return

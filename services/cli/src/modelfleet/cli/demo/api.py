@@ -8,11 +8,12 @@ from typing import Any
 
 import httpx
 
+from modelfleet.common.errors import ModelfleetError
 from modelfleet.common.http_client import ServiceClient
 from modelfleet.common.wire import LabelBatch, PredictRequest, PredictResponse
 
 
-class DemoError(Exception):
+class DemoError(ModelfleetError):
     """A service answered something the demo cannot go on with."""
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelfleet.cli.demo.config import DemoConfig
-from modelfleet.common.datasets.synthetic import ID_COLUMN, TARGET, GamingGenerator
+from modelfleet.cli.synthetic import ID_COLUMN, TARGET, GamingGenerator
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 from modelfleet.cli.console import console
 from modelfleet.cli.demo.context import DemoContext
 from modelfleet.cli.demo.report import DayFacts
-from modelfleet.common.datasets.synthetic import KEY_COLUMNS
+from modelfleet.cli.synthetic import KEY_COLUMNS
 
 
 def run_drift(ctx: DemoContext, facts: DayFacts) -> None:

@@ -11,7 +11,7 @@ from modelfleet.cli.demo.evaluate import evaluate_and_promote
 from modelfleet.cli.demo.report import DayFacts
 from modelfleet.cli.demo.traffic import post_labels, send_day, stored_online, wait_stored
 from modelfleet.cli.demo.train import deploy, wait_for_jobs
-from modelfleet.common.datasets.synthetic import DriftSpec, GamingGenerator
+from modelfleet.cli.synthetic import DriftSpec, GamingGenerator
 
 
 class TrafficLoop:

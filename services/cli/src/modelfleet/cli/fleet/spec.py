@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from modelfleet.common.processes import mlflow_server_command
+from modelfleet.cli.processes import mlflow_server_command
 from modelfleet.common.settings import DatabaseSettings
 
 Kind = Literal["core", "model-server"]
@@ -177,6 +177,12 @@ def model_server_spec(settings: FleetSettings, model: str, ref: str, port: int) 
         "MODELFLEET_STATE_DIR": str(settings.root / "servers" / name),
         "MODELFLEET_MODEL_NAME": model,
         "MODELFLEET_COLLECTOR_URL": settings.url(settings.collector_port),
+        # One worker each: a local fleet runs several servers beside MLflow and the services on
+        # one machine; MODELFLEET_WORKERS in the environment gives each server more.
+        "MODELFLEET_WORKERS": os.environ.get("MODELFLEET_WORKERS", "1"),
+        # KServe's fixed gRPC port 8081 cannot be shared by the servers of one machine; a
+        # server started by hand with MODELFLEET_GRPC_PORT=<port> serves gRPC locally
+        "MODELFLEET_GRPC_PORT": "0",
     }
     version, alias = (ref, None) if ref.isdigit() else (None, ref)
     env["MODELFLEET_MODEL_VERSION" if version else "MODELFLEET_MODEL_ALIAS"] = ref

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelfleet.common.errors import ModelfleetError
+
 STATE_VERSION = 1
 
 
@@ -96,5 +98,5 @@ def locked_state(path: Path) -> Iterator[FleetState]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-class StateFileError(Exception):
+class StateFileError(ModelfleetError):
     """The state file exists but cannot be used."""

@@ -25,11 +25,11 @@ from modelfleet.cli.fleet.spec import (
     model_server_spec,
 )
 from modelfleet.cli.fleet.state import FleetState, ProcessRecord, locked_state, read_state
+from modelfleet.cli.processes import start_process
 from modelfleet.common.errors import ModelfleetError
-from modelfleet.common.processes import start_process
 
 
-class FleetError(Exception):
+class FleetError(ModelfleetError):
     """Something the user can act on: a busy port, a crashed service, a missing fleet."""
 
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from modelfleet.common.db.engine import is_postgres
 from modelfleet.common.db.models import Evaluation
-
-RUNNING, DONE, FAILED = "running", "done", "failed"
+from modelfleet.common.errors import ConflictError
+from modelfleet.common.wire import EVALUATION_FAILED, EVALUATION_RUNNING
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Busy:
     claimed_by: str | None
 
 
-class ClaimLostError(Exception):
+class ClaimLostError(ConflictError):
     """Another collector took the evaluation over (our heartbeat had gone stale)."""
 
 
@@ -66,14 +66,13 @@ def claim(
         Evaluation.model_version == version,
         Evaluation.golden_digest == golden_digest,
     )
-    insert = pg_insert if is_postgres(engine) else sqlite_insert
     values: dict[str, Any] = {
         "model_name": model,
         "model_version": version,
         "golden_name": golden_name,
         "golden_digest": golden_digest,
         "target_url": target_url,
-        "status": RUNNING,
+        "status": EVALUATION_RUNNING,
         "claimed_by": owner,
         "heartbeat_at": now,
         "attempts": 1,
@@ -84,6 +83,7 @@ def claim(
         "started_at": now,
     }
     with engine.begin() as conn:
+        insert = pg_insert if is_postgres(engine) else sqlite_insert
         created = conn.execute(
             insert(Evaluation)
             .values(**values)
@@ -92,37 +92,51 @@ def claim(
         ).scalar()
         if created is not None:
             return Claim(int(created), 1, taken_over=False)
-        stale = now - timedelta(seconds=stale_seconds)
-        taken = conn.execute(
-            update(Evaluation)
-            .where(
-                key,
-                or_(
-                    Evaluation.status == FAILED,
-                    and_(
-                        Evaluation.status == RUNNING,
-                        or_(Evaluation.heartbeat_at.is_(None), Evaluation.heartbeat_at < stale),
-                    ),
-                ),
-            )
-            .values(
-                status=RUNNING,
-                claimed_by=owner,
-                heartbeat_at=now,
-                attempts=Evaluation.attempts + 1,
-                error=None,
-                target_url=target_url,
-                started_at=now,
-                finished_at=None,
-            )
-            .returning(Evaluation.id, Evaluation.attempts)
-        ).first()
+        taken = _take_over(
+            conn, key, owner, target_url, now, now - timedelta(seconds=stale_seconds)
+        )
         if taken is not None:
-            return Claim(int(taken[0]), int(taken[1]), taken_over=True)
+            return taken
         row = conn.execute(
             select(Evaluation.id, Evaluation.status, Evaluation.claimed_by).where(key)
         ).one()
         return Busy(int(row[0]), str(row[1]), row[2])
+
+
+def _take_over(
+    conn: Connection,
+    key: ColumnElement[bool],
+    owner: str,
+    target_url: str,
+    now: datetime,
+    stale: datetime,
+) -> Claim | None:
+    """Claim a failed evaluation, or a running one without a heartbeat since ``stale``."""
+    taken = conn.execute(
+        update(Evaluation)
+        .where(
+            key,
+            or_(
+                Evaluation.status == EVALUATION_FAILED,
+                and_(
+                    Evaluation.status == EVALUATION_RUNNING,
+                    or_(Evaluation.heartbeat_at.is_(None), Evaluation.heartbeat_at < stale),
+                ),
+            ),
+        )
+        .values(
+            status=EVALUATION_RUNNING,
+            claimed_by=owner,
+            heartbeat_at=now,
+            attempts=Evaluation.attempts + 1,
+            error=None,
+            target_url=target_url,
+            started_at=now,
+            finished_at=None,
+        )
+        .returning(Evaluation.id, Evaluation.attempts)
+    ).first()
+    return None if taken is None else Claim(int(taken[0]), int(taken[1]), taken_over=True)
 
 
 def heartbeat(engine: Engine, evaluation_id: int, owner: str, **values: Any) -> None:
@@ -133,7 +147,7 @@ def heartbeat(engine: Engine, evaluation_id: int, owner: str, **values: Any) -> 
             .where(
                 Evaluation.id == evaluation_id,
                 Evaluation.claimed_by == owner,
-                Evaluation.status == RUNNING,
+                Evaluation.status == EVALUATION_RUNNING,
             )
             .values(heartbeat_at=_now(), **values)
         )

@@ -8,8 +8,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from modelfleet.common.db.models import Evaluation
+from modelfleet.common.db.queries.evaluations import class_metrics, overall_metrics
 from modelfleet.common.errors import NotFoundError
-from modelfleet.common.evaluations import class_metrics, overall_metrics
 
 _FIELDS = (
     "id",

@@ -12,7 +12,7 @@ import socket
 import uuid
 from dataclasses import asdict, dataclass
 from time import perf_counter
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
@@ -30,7 +30,7 @@ from modelfleet.collector.evaluation.server import ModelServerClient, TargetErro
 from modelfleet.collector.evaluation.targets import Target
 from modelfleet.collector.ingest.store import PredictionWriter
 from modelfleet.common.errors import ModelfleetError
-from modelfleet.common.wire import ModelInfo
+from modelfleet.common.wire import EVALUATION_DONE, EVALUATION_FAILED, ModelInfo
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,8 @@ class Outcome:
         return asdict(self)
 
 
-class Reporter:
-    """Progress callbacks (the CLI shows a progress bar); the default does nothing."""
+class Reporter(Protocol):
+    """Progress callbacks (the CLI shows a progress bar)."""
 
     def started(self, target: Target, info: ModelInfo, rows: int, already: int) -> None:
         """Scoring of ``rows`` rows begins, ``already`` of them stored by an earlier run."""
@@ -65,6 +65,19 @@ class Reporter:
 
     def finished(self, outcome: Outcome) -> None:
         """A target is done with, whatever the result."""
+
+
+class SilentReporter:
+    """The reporter of the service and the CronJob: progress goes to the log only."""
+
+    def started(self, target: Target, info: ModelInfo, rows: int, already: int) -> None:
+        return None
+
+    def advanced(self, target: Target, scored: int) -> None:
+        return None
+
+    def finished(self, outcome: Outcome) -> None:
+        return None
 
 
 def default_owner() -> str:
@@ -84,7 +97,7 @@ class EvaluationRunner:
     def run(
         self, targets: list[Target], golden: GoldenSet, reporter: Reporter | None = None
     ) -> list[Outcome]:
-        reporter = reporter or Reporter()
+        reporter = reporter or SilentReporter()
         outcomes = []
         for target in targets:
             outcome = self.evaluate(target, golden, reporter)
@@ -130,7 +143,7 @@ class EvaluationRunner:
             outcome.evaluation_id = claim.evaluation_id
             outcome.reason = (
                 f"already evaluated on {golden.name}"
-                if claim.status == claims.DONE
+                if claim.status == EVALUATION_DONE
                 else f"being evaluated by {claim.claimed_by}"
             )
             return outcome
@@ -139,7 +152,7 @@ class EvaluationRunner:
             self._score(client, target, golden, info, claim.evaluation_id, reporter, outcome)
         except claims.ClaimLostError as exc:
             outcome.status, outcome.reason = "skipped", str(exc)
-        except (TargetError, ModelfleetError) as exc:
+        except ModelfleetError as exc:  # TargetError included
             self._fail(outcome, str(exc))
         except Exception as exc:
             logger.exception("evaluation %s crashed", claim.evaluation_id)
@@ -196,7 +209,7 @@ class EvaluationRunner:
             self.engine,
             evaluation_id,
             self.owner,
-            claims.DONE,
+            EVALUATION_DONE,
             rows_scored=outcome.rows_scored,
             error=None,
         )
@@ -208,7 +221,11 @@ class EvaluationRunner:
         assert outcome.evaluation_id is not None
         try:
             claims.finish(
-                self.engine, outcome.evaluation_id, self.owner, claims.FAILED, error=reason[:2000]
+                self.engine,
+                outcome.evaluation_id,
+                self.owner,
+                EVALUATION_FAILED,
+                error=reason[:2000],
             )
         except claims.ClaimLostError:
             outcome.status = "skipped"

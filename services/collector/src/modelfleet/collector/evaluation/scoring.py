@@ -24,7 +24,7 @@ from modelfleet.collector.ingest.store import PredictionWriter
 from modelfleet.common.classification_metrics import ClassificationMetrics, compute_metrics
 from modelfleet.common.db.models import EvaluationMetric, Prediction
 from modelfleet.common.errors import BadRequestError
-from modelfleet.common.wire import ModelInfo
+from modelfleet.common.wire import EVALUATION, ModelInfo
 
 Progress = Callable[[int], None]
 """Called with the number of rows scored so far."""
@@ -119,7 +119,7 @@ def score(
                     None,
                     info.name,
                     info.version,
-                    "evaluation",
+                    EVALUATION,
                     evaluation_id,
                     record,
                     answer_row.prediction,

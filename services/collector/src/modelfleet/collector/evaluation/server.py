@@ -8,6 +8,7 @@ import httpx
 import orjson
 from pydantic import ValidationError
 
+from modelfleet.common.errors import UpstreamError
 from modelfleet.common.http_client import RETRYABLE_STATUS, ServiceClient
 from modelfleet.common.wire import SOURCE_HEADER, ModelInfo, PredictResponse
 
@@ -19,7 +20,7 @@ _PREDICT_HEADERS = {
 }
 
 
-class TargetError(Exception):
+class TargetError(UpstreamError):
     """The model-server did not answer usefully, even after retries with backoff."""
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, insert, select
 
 from modelfleet.common.db.models import Label, Prediction
 from modelfleet.common.errors import BadRequestError
-from modelfleet.common.wire import LabelIn
+from modelfleet.common.wire import MAX_CLASS_LABEL, MAX_ENTITY_ID, LabelIn
 
 
 def _check(labels: list[LabelIn]) -> None:
@@ -17,10 +17,12 @@ def _check(labels: list[LabelIn]) -> None:
             raise BadRequestError(
                 f"labels[{index}]: give exactly one of entity_id and prediction_id"
             )
-        if not label.label or len(label.label) > 200:
-            raise BadRequestError(f"labels[{index}].label: 1 to 200 characters")
+        if not label.label or len(label.label) > MAX_CLASS_LABEL:
+            raise BadRequestError(f"labels[{index}].label: 1 to {MAX_CLASS_LABEL} characters")
         if label.entity_id is not None and not label.entity_id:
             raise BadRequestError(f"labels[{index}].entity_id: must not be empty")
+        if label.entity_id is not None and len(label.entity_id) > MAX_ENTITY_ID:
+            raise BadRequestError(f"labels[{index}].entity_id: at most {MAX_ENTITY_ID} characters")
 
 
 def store_labels(engine: Engine, labels: list[LabelIn]) -> int:

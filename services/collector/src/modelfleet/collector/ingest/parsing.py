@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 import orjson
 
 from modelfleet.common.errors import BadRequestError
+from modelfleet.common.wire import MAX_CLASS_LABEL, MAX_ENTITY_ID, ONLINE, PREDICTION_SOURCES
 
 MAX_BATCH_ROWS = 50_000
-SOURCES = frozenset({"online", "evaluation", "batch"})
 
 
 class PredictionRow(NamedTuple):
@@ -83,9 +83,9 @@ def _row(row: Any) -> PredictionRow:
     row_index = row.get("row_index")
     if type(row_index) is not int or row_index < 0:
         raise _RowError("row_index", "must be an integer >= 0")
-    source = row.get("source", "online")
-    if source not in SOURCES:
-        raise _RowError("source", f"must be one of {sorted(SOURCES)}, got {source!r}")
+    source = row.get("source", ONLINE)
+    if source not in PREDICTION_SOURCES:
+        raise _RowError("source", f"must be one of {sorted(PREDICTION_SOURCES)}, got {source!r}")
     evaluation_id = row.get("evaluation_id")
     if evaluation_id is not None and type(evaluation_id) is not int:
         raise _RowError("evaluation_id", "must be an integer")
@@ -105,12 +105,12 @@ def _row(row: Any) -> PredictionRow:
             prediction = str(prediction)
         else:
             raise _RowError("prediction", "field required (the predicted class)")
-    if len(prediction) > 200:
-        raise _RowError("prediction", "at most 200 characters")
+    if len(prediction) > MAX_CLASS_LABEL:
+        raise _RowError("prediction", f"at most {MAX_CLASS_LABEL} characters")
     return PredictionRow(
         _text(row, "request_id", 64),
         row_index,
-        _text(row, "entity_id", 200, required=False),
+        _text(row, "entity_id", MAX_ENTITY_ID, required=False),
         _text(row, "model_name", 200),
         _text(row, "model_version", 20),
         source,

@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from modelfleet.collector.config import CollectorSettings
-from modelfleet.collector.dberrors import database_errors
 from modelfleet.collector.evaluation.queries import get_evaluation, list_evaluations
 from modelfleet.collector.evaluation.targets import ApiClientFactory
 from modelfleet.common.api import bearer_auth
@@ -35,23 +34,21 @@ def evaluations_router(
     engine: Engine, settings: CollectorSettings, api_client_factory: ApiClientFactory
 ) -> APIRouter:
     router = APIRouter(prefix="/v1/evaluations", tags=["evaluations"])
-    retry_after = settings.retry_after_seconds
 
     def _run(body: EvaluationRequest) -> list[dict[str, Any]]:
         # Imported on first use: pandas and scikit-learn would slow every collector's start,
         # while most replicas only ingest.
         from modelfleet.collector.evaluation.job import run_evaluations
 
-        with database_errors(retry_after):
-            outcomes = run_evaluations(
-                engine,
-                settings,
-                golden=body.golden,
-                target=body.target,
-                urls=body.targets,
-                discover=body.discover,
-                api_client_factory=api_client_factory,
-            )
+        outcomes = run_evaluations(
+            engine,
+            settings,
+            golden=body.golden,
+            target=body.target,
+            urls=body.targets,
+            discover=body.discover,
+            api_client_factory=api_client_factory,
+        )
         return [o.to_dict() for o in outcomes]
 
     @router.post("", dependencies=[Depends(bearer_auth(settings.api_token))], response_model=None)
@@ -65,7 +62,7 @@ def evaluations_router(
     def _compare(
         model: str, baseline: str, candidate: str, metric: str, tolerance: float, golden: str | None
     ) -> dict[str, Any]:
-        with database_errors(retry_after), Session(engine) as session:
+        with Session(engine) as session:
             return compare(session, model, baseline, candidate, metric, tolerance, golden).to_dict()
 
     @router.get("/compare")
@@ -83,8 +80,7 @@ def evaluations_router(
         )
 
     def _list(**filters: Any) -> list[dict[str, Any]]:
-        with database_errors(retry_after):
-            return list_evaluations(engine, **filters)
+        return list_evaluations(engine, **filters)
 
     @router.get("")
     async def list_all(
@@ -99,8 +95,7 @@ def evaluations_router(
         return {"evaluations": evaluations}
 
     def _get(evaluation_id: int) -> dict[str, Any]:
-        with database_errors(retry_after):
-            return get_evaluation(engine, evaluation_id)
+        return get_evaluation(engine, evaluation_id)
 
     @router.get("/{evaluation_id}")
     async def get_one(evaluation_id: int) -> dict[str, Any]:

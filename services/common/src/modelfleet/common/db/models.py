@@ -3,6 +3,10 @@
 JSON columns are JSONB on PostgreSQL and JSON (text) on SQLite, so the same models run the
 cluster and the one-machine default. The Alembic migrations in ``migrations/`` own the schema;
 these classes only describe it to the code.
+
+Every table has one owner, the only service that writes it, named in its docstring. Another
+service reading it goes through :mod:`modelfleet.common.db.queries`, so what it depends on in a
+table it does not own is written down in one place.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from modelfleet.common.wire import MAX_CLASS_LABEL, MAX_ENTITY_ID
+
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 # SQLite only auto-increments INTEGER PRIMARY KEY, so BigInteger ids become INTEGER there.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -41,7 +47,12 @@ class Base(DeclarativeBase):
 
 
 class Dataset(Base):
-    """A registered dataset file in the catalog (also golden sets and training sets)."""
+    """A registered dataset file in the catalog (also golden sets and training sets).
+
+    Owner: trainer (its catalog; the drift monitor uploads through its API, the CLI through its
+    facade). The one exception: the collector registers a golden-set file given by path on first
+    use (``collector.evaluation.golden``), and reads golden sets by name.
+    """
 
     __tablename__ = "datasets"
 
@@ -60,7 +71,7 @@ class Dataset(Base):
 
 
 class TrainingJob(Base):
-    """A queued/running/finished training job of the trainer service."""
+    """A queued/running/finished training job. Owner: trainer (its job queue)."""
 
     __tablename__ = "training_jobs"
 
@@ -79,7 +90,11 @@ class TrainingJob(Base):
 
 
 class Prediction(Base):
-    """One predicted row: online traffic, golden-set evaluation or batch scoring."""
+    """One predicted row: online traffic, golden-set evaluation or batch scoring.
+
+    Owner: collector (prediction logs shipped by model-servers, and its own evaluations). Read by
+    the drift monitor (:mod:`modelfleet.common.db.queries.predictions`).
+    """
 
     __tablename__ = "predictions"
     __table_args__ = (
@@ -92,20 +107,24 @@ class Prediction(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64))
     row_index: Mapped[int] = mapped_column(Integer)
-    entity_id: Mapped[str | None] = mapped_column(String(200))
+    entity_id: Mapped[str | None] = mapped_column(String(MAX_ENTITY_ID))
     model_name: Mapped[str] = mapped_column(String(200))
     model_version: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(20))
     evaluation_id: Mapped[int | None] = mapped_column(BigInteger)
     features: Mapped[dict[str, Any]] = mapped_column(JsonType)
-    prediction: Mapped[str] = mapped_column(String(200))
+    prediction: Mapped[str] = mapped_column(String(MAX_CLASS_LABEL))
     probabilities: Mapped[dict[str, float] | None] = mapped_column(JsonType)
     latency_ms: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Label(Base):
-    """Ground truth arriving later, for an entity id or for one prediction id."""
+    """Ground truth arriving later, for an entity id or for one prediction id.
+
+    Owner: collector (``POST /v1/labels``). Read by the drift monitor through the
+    ``v_labelled_predictions`` view (:mod:`modelfleet.common.db.queries.predictions`).
+    """
 
     __tablename__ = "labels"
     __table_args__ = (
@@ -114,15 +133,19 @@ class Label(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    entity_id: Mapped[str | None] = mapped_column(String(200))
+    entity_id: Mapped[str | None] = mapped_column(String(MAX_ENTITY_ID))
     prediction_id: Mapped[int | None] = mapped_column(BigInteger)
-    label: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(MAX_CLASS_LABEL))
     observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Evaluation(Base):
-    """One model version answering one golden set; claimed in the database so it runs once."""
+    """One model version answering one golden set; claimed in the database so it runs once.
+
+    Owner: collector (its evaluation job). Read by the trainer's promotion
+    (:mod:`modelfleet.common.db.queries.evaluations`).
+    """
 
     __tablename__ = "evaluations"
     __table_args__ = (
@@ -152,7 +175,11 @@ class Evaluation(Base):
 
 
 class EvaluationMetric(Base):
-    """One metric value of an evaluation; ``class_label`` NULL means overall."""
+    """One metric value of an evaluation; ``class_label`` NULL means overall.
+
+    Owner: collector. Read by the trainer's promotion
+    (:mod:`modelfleet.common.db.queries.evaluations`).
+    """
 
     __tablename__ = "evaluation_metrics"
     __table_args__ = (Index("ix_evaluation_metrics_evaluation", "evaluation_id"),)
@@ -167,7 +194,10 @@ class EvaluationMetric(Base):
 
 
 class DriftReport(Base):
-    """One drift run of a served version: window, scores, verdicts and policy decision."""
+    """One drift run of a served version: window, scores, verdicts and policy decision.
+
+    Owner: drift-monitor.
+    """
 
     __tablename__ = "drift_reports"
     __table_args__ = (Index("ix_drift_reports_model", "model_name", "model_version", "created_at"),)
@@ -194,7 +224,7 @@ class DriftReport(Base):
 
 
 class RetrainRequest(Base):
-    """A retraining asked of the trainer because of a drift report."""
+    """A retraining asked of the trainer because of a drift report. Owner: drift-monitor."""
 
     __tablename__ = "retrain_requests"
 

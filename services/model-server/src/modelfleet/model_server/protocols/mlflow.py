@@ -1,94 +1,84 @@
-"""MLflow's scoring protocol: ``POST /invocations`` as ``mlflow models serve`` answers it.
+"""MLflow's scoring protocol as ``mlflow models serve`` answers it, so its clients work unchanged.
 
-JSON bodies hold exactly one of ``dataframe_split``, ``dataframe_records``, ``instances`` or
-``inputs`` (plus optional ``params``); ``text/csv`` bodies are a header line and rows. The answer is
-``{"predictions": [label, …]}``, what MLflow returns for a scikit-learn classifier.
+``POST /invocations`` (JSON, CSV or parquet; see :mod:`.mlflow_input`) answers
+``{"predictions": [label, …]}``, what MLflow returns for a scikit-learn classifier; errors are
+400 ``{"error_code": "BAD_REQUEST", "message": …}``. ``/ping`` and ``/health`` answer 200 once the
+model is loaded (``ScoringServerClient.wait_server_ready`` polls ``/ping``), ``/version`` the
+MLflow version whose scoring protocol this follows.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Any
+from importlib.metadata import version as package_version
+from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 
-from modelfleet.common.errors import BadRequestError
-from modelfleet.model_server.protocols.common import (
-    UnsupportedMediaError,
-    dataplane,
-    json_response,
-    read_body,
-    read_json_object,
-)
-from modelfleet.model_server.schema import Batch, InputSchema
+from modelfleet.common.errors import UnavailableError, UnsupportedMediaTypeError
+from modelfleet.model_server.dataplane import DataPlane
+from modelfleet.model_server.protocols.http import BodyReader, json_response, traffic_source
+from modelfleet.model_server.protocols.mlflow_input import Adaptations, InvocationsInput
+from modelfleet.model_server.protocols.shapes import MlflowRoute
 
-router = APIRouter(tags=["mlflow"])
-
-FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+CONTENT_TYPES = ("application/json", "text/csv", "application/vnd.apache.parquet")
 
 
-@router.post("/invocations")
-async def invocations(request: Request) -> Response:
-    """Predict in any of MLflow's input formats; answer ``{"predictions": [...]}``."""
-    plane = dataplane(request)
-    schema = plane.model.schema
-    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
-    if content_type == "text/csv":
-        batch = from_csv(schema, (await read_body(request)).decode("utf-8", errors="replace"))
-    elif content_type == "application/json":
-        batch = from_json(schema, await read_json_object(request))
-    else:
-        raise UnsupportedMediaError(
-            f"content type {content_type!r} is not supported; use application/json or text/csv"
+def router(
+    plane: DataPlane, body: BodyReader, input_mode: Literal["mlflow", "strict"] = "mlflow"
+) -> APIRouter:
+    api = APIRouter(tags=["mlflow"], route_class=MlflowRoute)
+
+    @api.post("/invocations")
+    async def invocations(request: Request) -> Response:
+        """Predict in any of MLflow's input formats; answer ``{"predictions": [...]}``."""
+        model = plane.model
+        media_type = _media_type(request.headers.get("content-type", "application/json"))
+        notes = Adaptations(lenient=input_mode == "mlflow")
+        reader = InvocationsInput(model.schema, notes)
+        raw = await body.bytes(request)
+        if media_type == "text/csv":
+            batch = reader.from_csv(raw)
+        elif media_type == "application/json":
+            batch = reader.from_json(raw)
+        else:
+            batch = reader.from_parquet(raw)
+        scored = await plane.infer(batch, source=traffic_source(request))
+        counters = plane.metrics.model(scored.model.name, scored.model.version)
+        for kind in sorted(notes.kinds):
+            counters.adapted(kind)
+        response = json_response({"predictions": scored.prediction.labels})
+        response.headers.update(notes.headers())
+        return response
+
+    async def ping() -> Response:
+        reason = await plane.ready()
+        if reason is not None:
+            raise UnavailableError(f"model not ready: {reason}")
+        return Response("\n", media_type="application/json")
+
+    api.get("/ping")(ping)
+    api.get("/health")(ping)
+
+    @api.get("/version")
+    async def mlflow_version() -> Response:
+        return Response(package_version("mlflow-skinny"), media_type="application/json")
+
+    return api
+
+
+def _media_type(content_type: str) -> str:
+    """The media type, refusing what MLflow refuses (415): other types, charsets, parameters."""
+    media_type, *parameters = (part.strip() for part in content_type.split(";"))
+    options = dict(p.partition("=")[::2] for p in parameters if p)
+    if options.get("charset", "utf-8").lower() != "utf-8":
+        raise UnsupportedMediaTypeError("the scoring server only reads UTF-8 bodies")
+    if set(options) - {"charset"}:
+        raise UnsupportedMediaTypeError(
+            f"content type parameters {', '.join(sorted(set(options) - {'charset'}))} are "
+            "not recognised"
         )
-    scored = await plane.infer(batch)
-    return json_response({"predictions": scored.prediction.labels})
-
-
-def from_json(schema: InputSchema, body: dict[str, Any]) -> Batch:
-    """The batch in one of MLflow's JSON formats."""
-    present = [key for key in FORMATS if key in body]
-    unknown = set(body) - {*FORMATS, "params"}
-    if len(present) != 1 or unknown:
-        raise BadRequestError(
-            "the body must be a JSON object with exactly one of the fields "
-            f"{', '.join(FORMATS)} (and optional params); got {', '.join(sorted(body)) or 'none'}"
+    if media_type not in CONTENT_TYPES:
+        raise UnsupportedMediaTypeError(
+            f"content type {media_type!r} is not supported; use {', '.join(CONTENT_TYPES)}"
         )
-    key = present[0]
-    payload = body[key]
-    if key == "dataframe_split":
-        return _split(schema, payload)
-    if isinstance(payload, dict) and key in ("instances", "inputs"):
-        return schema.from_columns(payload)
-    return schema.from_records(payload)
-
-
-def _split(schema: InputSchema, payload: Any) -> Batch:
-    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
-        raise BadRequestError("dataframe_split must be an object with columns and data")
-    columns = payload.get("columns")
-    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
-        raise BadRequestError("dataframe_split.columns must be a list of column names")
-    rows = []
-    for index, row in enumerate(payload["data"]):
-        if not isinstance(row, list) or len(row) != len(columns):
-            raise BadRequestError(
-                f"dataframe_split.data row {index}: expected a list of {len(columns)} values"
-            )
-        rows.append(dict(zip(columns, row, strict=True)))
-    return schema.from_records(rows)
-
-
-def from_csv(schema: InputSchema, text: str) -> Batch:
-    """A CSV document with a header line; numbers are parsed per the schema, empty is missing."""
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise BadRequestError("empty CSV: expected a header line and at least one row")
-    rows: list[dict[str, Any]] = []
-    for row in reader:
-        if None in row:
-            raise BadRequestError(f"CSV line {reader.line_num}: more values than header columns")
-        rows.append({k: (None if v == "" else v) for k, v in row.items()})
-    # line 1 is the header, so row 0 is line 2 of the document
-    return schema.from_records(rows, coerce=True, first_line=2, unit="CSV line")
+    return media_type

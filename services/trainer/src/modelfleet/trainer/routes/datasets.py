@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from modelfleet.common.errors import BadRequestError
+from modelfleet.common.wire import DatasetMeta, DatasetOut
 from modelfleet.trainer import catalog
 from modelfleet.trainer.context import TrainerContext
 
@@ -48,7 +49,7 @@ def router(ctx: TrainerContext, auth: Callable[..., Awaitable[None]]) -> APIRout
             }
         },
     )
-    async def register(request: Request) -> catalog.DatasetOut:
+    async def register(request: Request) -> DatasetOut:
         """JSON registers a file the trainer can read; multipart uploads it under data_dir."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             form = await request.form()
@@ -68,21 +69,21 @@ def router(ctx: TrainerContext, auth: Callable[..., Awaitable[None]]) -> APIRout
         q: str | None = Query(None, description="Text in name, description, location or tags"),
         tag: list[str] = Query(default_factory=list, description="key:value, repeatable"),
         limit: int = Query(200, ge=1, le=1000),
-    ) -> list[catalog.DatasetOut]:
+    ) -> list[DatasetOut]:
         with ctx.session() as session:
             return catalog.search(session, q, tag, limit)
 
     @api.get("/{name}")
-    def show(name: str) -> catalog.DatasetOut:
+    def show(name: str) -> DatasetOut:
         with ctx.session() as session:
             return catalog.get(session, name)
 
     return api
 
 
-def _meta(body: Any) -> catalog.DatasetMeta:
+def _meta(body: Any) -> DatasetMeta:
     try:
-        return catalog.DatasetMeta.model_validate(body)
+        return DatasetMeta.model_validate(body)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
@@ -90,12 +91,12 @@ def _meta(body: Any) -> catalog.DatasetMeta:
         raise BadRequestError(problems) from exc
 
 
-def _register_json(ctx: TrainerContext, meta: catalog.DatasetMeta) -> catalog.DatasetOut:
+def _register_json(ctx: TrainerContext, meta: DatasetMeta) -> DatasetOut:
     with ctx.session() as session:
         return catalog.register(session, meta)
 
 
-def _register_upload(ctx: TrainerContext, form: FormData) -> catalog.DatasetOut:
+def _register_upload(ctx: TrainerContext, form: FormData) -> DatasetOut:
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise BadRequestError("file: required (the dataset file as a multipart part)")

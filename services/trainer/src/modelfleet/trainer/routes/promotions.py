@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends
 
+from modelfleet.common.wire import PromotionRequest, PromotionResult
 from modelfleet.trainer import promotion
 from modelfleet.trainer.context import TrainerContext
 
@@ -14,7 +15,7 @@ def router(ctx: TrainerContext, auth: Callable[..., Awaitable[None]]) -> APIRout
     api = APIRouter(prefix="/v1/promotions", tags=["promotions"])
 
     @api.post("", dependencies=[Depends(auth)])
-    def promote(request: promotion.PromotionRequest) -> promotion.PromotionResult:
+    def promote(request: PromotionRequest) -> PromotionResult:
         """Champion to the best version, challenger to the runner-up; 409 on tie/regression."""
         with ctx.session() as session:
             return promotion.promote(session, ctx.mlflow(), request)
