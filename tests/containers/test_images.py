@@ -25,7 +25,7 @@ DATABASE_STACK = {"sqlalchemy", "alembic", "psycopg2-binary", "psycopg2", "psyco
 SERVER_STACK = {"mlflow", "flask", "gunicorn", "evidently"}
 # The model-server's target is 600 MB and is missed (docs/kubernetes.md, "Image sizes" says what
 # the rest is spent on); this ceiling keeps it from growing while that stands.
-SIZE_CEILING_MB = {"model-server": 800, "trainer": 950, "collector": 1000, "drift-monitor": 1150}
+SIZE_CEILING_MB = {"model-server": 850, "trainer": 950, "collector": 1000, "drift-monitor": 1150}
 
 LIST_DISTRIBUTIONS = (
     "import importlib.metadata as m, json; "
