@@ -189,7 +189,7 @@ build_mlflow() {
   version="${version%-full}"
   work="$(mktemp -d)"
   cp "$RECIPES/mlflow.Dockerfile" "$work/Dockerfile"
-  docker_build "$tag" "$recipe" "$upstream" "PyPI mlflow[db]==$version and boto3" \
+  docker_build "$tag" "$recipe" "$upstream" "PyPI mlflow[db]==$version, boto3, prometheus-flask-exporter" \
     "$work" "PYTHON_IMAGE=$python" "UV_IMAGE=$uv" "MLFLOW_VERSION=$version"
   rm -rf "$work"
 }

@@ -25,8 +25,9 @@ from tests.polling import wait_for
 from .engine import Engine
 from .podspec import Container, Pod, Volume
 
-# How long a pod may take to become ready when its probes set no budget of their own.
-DEFAULT_READY_BUDGET = 300.0
+# How long a pod may take to become ready: readiness itself has no deadline in Kubernetes, the
+# release's has -- `make deploy` waits with `helm upgrade --install --wait --timeout 10m`.
+DEFAULT_READY_BUDGET = 600.0
 # Restarts after which a crashing container counts as in CrashLoopBackOff.
 CRASH_LOOP_RESTARTS = 3
 
@@ -68,6 +69,7 @@ class RunningPod:
     pod: Pod
     container: str
     engine: Engine
+    last_probe: str = "no probe made yet"
 
     @property
     def spec(self) -> Container:
@@ -106,6 +108,7 @@ class RunningPod:
             result = self.engine.run(
                 "exec", self.container, *probe.command, check=False, timeout=probe.timeout + 10
             )
+            self.last_probe = f"exit {result.returncode}: {(result.stdout + result.stderr)[-300:]}"
             return result.returncode == 0
         host_port = self.engine.host_port(self.container, probe.port)
         if probe.kind == "tcp":
@@ -116,19 +119,24 @@ class RunningPod:
             return True
         try:
             response = httpx.get(f"http://127.0.0.1:{host_port}{probe.path}", timeout=probe.timeout)
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
+            self.last_probe = f"{type(exc).__name__} {exc}"
             return False
+        self.last_probe = f"{response.status_code} {response.text[:300]}"
         return 200 <= response.status_code < 400
 
     def budget(self) -> float:
-        """How long the spec's startup and readiness probes give the container to get ready."""
-        return self.spec.startup_budget or DEFAULT_READY_BUDGET
+        """How long the container may take to get ready: Helm's wait, or longer if its own
+        startup probe allows more."""
+        return max(self.spec.startup_budget, DEFAULT_READY_BUDGET)
 
     def never_ready(self) -> PodFailedError:
         probe = self.spec.readiness
         assert probe is not None
         target = probe.path or " ".join(probe.command) or str(probe.port)
-        return self.failure(f"readiness probe {probe.kind} {target} never passed")
+        return self.failure(
+            f"readiness probe {probe.kind} {target} never passed (last answer: {self.last_probe})"
+        )
 
 
 def wait_ready(pods: Iterable[RunningPod], budget: float | None = None) -> None:
@@ -246,7 +254,7 @@ class PodRunner:
         for init in pod.init_containers:
             name = self.engine.name(f"{pod.name}-init-{init.name}")
             self._create(pod, init, name, serve=False)
-            code = self.engine.wait(name, timeout=DEFAULT_READY_BUDGET * 2)
+            code = self.engine.wait(name, timeout=DEFAULT_READY_BUDGET)
             if code != 0:
                 raise PodFailedError(
                     f"pod {pod.name}: init container {init.name} exited {code}\n"
@@ -270,7 +278,7 @@ class PodRunner:
     def complete(self, pod: Pod, timeout: float | None = None) -> tuple[int, str, str]:
         """Run a Job's pod to completion: its exit code, standard output and standard error."""
         running = self.start(pod)
-        budget = timeout or pod.active_deadline or DEFAULT_READY_BUDGET * 2
+        budget = timeout or pod.active_deadline or DEFAULT_READY_BUDGET
         code = self.engine.wait(running.container, timeout=budget)
         result = self.engine.run("logs", running.container, check=False)
         return code, result.stdout, result.stderr

@@ -117,7 +117,7 @@ def test_a_probe_that_never_passes_names_its_pod(
         wait_ready([running], budget=20)
     message = str(failed.value)
     assert "modelfleet-ms-smoke-gaming-v99" in message
-    assert "readiness probe http /readyz never passed" in message
+    assert "readiness probe http /readyz never passed (last answer: 503" in message
     tail = message.split("--- log tail ---\n", 1)[1]
     assert tail.strip(), "the container's log tail is part of the failure"
     fleet.engine.run("rm", "-f", running.container)
