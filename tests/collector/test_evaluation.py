@@ -166,8 +166,7 @@ class _KillAfter(Reporter):
 
     def advanced(self, target: Target, scored: int) -> None:
         if scored >= self.rows and self.server.process.poll() is None:
-            self.server.process.kill()
-            self.server.process.wait()
+            self.server.kill()
 
 
 def test_a_killed_server_fails_the_evaluation_and_the_next_run_resumes_it(

@@ -344,7 +344,11 @@ def test_modelfleet_services_probe_healthz_and_readyz(manifests: list[Manifest])
         container = manifest["spec"]["template"]["spec"]["containers"][0]
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-        assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+        http = {"name": "http", "containerPort": 8080, "protocol": "TCP"}
+        # model servers also speak Open Inference gRPC on KServe's port
+        grpc = {"name": "grpc", "containerPort": 8081, "protocol": "TCP"}
+        expected = [http, grpc] if component == "model-server" else [http]
+        assert container["ports"] == expected, name_of(manifest)
     assert {"trainer", "collector", "drift-monitor"} <= seen
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pandas as pd
 import pytest
 
@@ -120,3 +121,50 @@ def test_every_worker_logs_and_every_spool_is_replayed_once_after_restarts(
     )
     keys = Counter((log["request_id"], log["row_index"]) for log in received(out))
     assert keys == Counter((rid, i) for rid in sent + more for i in range(2))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.integration
+def test_workers_of_a_killed_supervisor_spool_their_logs_and_exit(
+    registered_model: dict[str, str],
+    start_server: StartServer,
+    gaming_rows: pd.DataFrame,
+    tmp_path: Path,
+) -> None:
+    """kill -9 of the server's main process: no orphan keeps the port, no answered row is lost."""
+    port, spool = free_port(), tmp_path / "spool"
+    env = {
+        **logging_env(port, spool),  # nothing listens there: the collector is down
+        "MODELFLEET_WORKERS": "2",
+        "MODELFLEET_LOG_FLUSH_SECONDS": "3600",  # answered rows stay in memory until shutdown
+        "MODELFLEET_LOG_BATCH_SIZE": "100000",
+    }
+    server = start_server(registered_model, state_dir=tmp_path / "state", **env)
+    instance = next((tmp_path / "state" / "model-servers").iterdir())
+    workers = [int((instance / f"slot-{i}.lock").read_text()) for i in (0, 1)]
+    rows = records(gaming_rows.head(2))
+    answered = []
+    for n in range(20):
+        body = {"records": rows, "entity_ids": [f"p{n}-0", f"p{n}-1"]}
+        with httpx.Client() as fresh:  # a new connection each time, spread over both workers
+            answer = fresh.post(server.url + "/v1/predict", json=body, timeout=30)
+        assert answer.status_code == 200, answer.text
+        answered.append(answer.json()["request_id"])
+
+    os.kill(server.process.pid, signal.SIGKILL)  # the supervisor only, not its group
+    server.process.wait(10)
+    wait_for(lambda: not any(map(_alive, workers)), timeout=30, what="orphaned workers to exit")
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url + "/healthz", timeout=2)
+    spooled: Counter[tuple[str, int]] = Counter()
+    for batch in spool.glob("worker-*/*.json"):
+        for log in orjson.loads(batch.read_bytes())["predictions"]:
+            spooled[(log["request_id"], log["row_index"])] += 1
+    assert spooled == Counter((rid, i) for rid in answered for i in range(2))

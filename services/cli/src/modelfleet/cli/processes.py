@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -36,14 +38,24 @@ class ManagedProcess:
             return ""
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL after ``timeout``; also reaps the process group."""
+        """SIGTERM, then SIGKILL to its whole process group after ``timeout``."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+                self.kill()
+        self._signal_group(signal.SIGKILL)  # children its own shutdown left behind
+
+    def kill(self) -> None:
+        """SIGKILL to the process and every process it started: a crash, as of a pod."""
+        self._signal_group(signal.SIGKILL)
+        self.process.wait()
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        # started with start_new_session=True: the process group id is the process id
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, sig)
 
 
 def start_process(

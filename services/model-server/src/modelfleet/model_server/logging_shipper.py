@@ -57,6 +57,7 @@ class LogShipper:
         self._wakeup = asyncio.Event()
         self._space = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._retry_at = 0.0
         self._backoff = 0.5
         self._last_refusal = ""
@@ -100,9 +101,19 @@ class LogShipper:
         self._task = asyncio.create_task(self._run(), name="log-shipper")
 
     async def stop(self, drain_timeout: float = 5.0) -> None:
-        """Stop the task, spool what is still in memory, give the collector one chance, close."""
+        """Let the task finish the send it is in, spool what is still in memory, give the
+        collector one chance, close.
+
+        A send is cancelled only when it outlasts ``drain_timeout``: cancelled, its body is
+        spooled and sent again later, although the collector may have stored it already.
+        """
         if self._task is not None:
-            self._task.cancel()
+            self._stopping = True
+            self._wakeup.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), drain_timeout)
+            except TimeoutError:
+                self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         while self._queue:
             body, rows = self._next_body()
@@ -122,10 +133,12 @@ class LogShipper:
     # -- consumer side ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self.flush_seconds)
             self._wakeup.clear()
+            if self._stopping:
+                return  # stop() spools the queue and drains the spool itself
             try:
                 await self._ship_queue()
             except Exception:

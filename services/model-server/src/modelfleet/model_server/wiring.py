@@ -23,13 +23,14 @@ from modelfleet.model_server.metrics import ServerMetrics
 from modelfleet.model_server.runtime import LoadedModel, load
 from modelfleet.model_server.serving import ServedModel
 from modelfleet.model_server.spool import Spool
-from modelfleet.model_server.workers import WorkerSlot, WorkerSlots
+from modelfleet.model_server.workers import WorkerSlot, WorkerSlots, exit_with_supervisor
 
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process, everything built from the environment's settings."""
     from modelfleet.model_server.app import create_app
 
+    exit_with_supervisor()
     settings = ModelServerSettings()
     configure_logging(settings.log_level, settings.log_json)
     return create_app(settings, build_dataplane(settings))

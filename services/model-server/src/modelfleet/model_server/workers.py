@@ -12,10 +12,13 @@ marked it ready.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import itertools
 import math
+import multiprocessing
 import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +43,26 @@ def _cgroup_quota() -> float | None:
         quota_us = int(CGROUP_V1_QUOTA.read_text())
         return None if quota_us <= 0 else quota_us / int(CGROUP_V1_PERIOD.read_text())
     return None
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def exit_with_supervisor() -> None:
+    """In a worker process: receive SIGTERM when the supervising process dies.
+
+    uvicorn's supervisor starts the workers; if it is killed (``kill -9``, an OOM kill) they
+    would otherwise keep serving the shared port as orphans with nobody to restart or stop
+    them. SIGTERM, not SIGKILL, so an orphaned worker still spools the logs it holds.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a worker: the single-process server
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent.pid:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @dataclass
