@@ -41,7 +41,7 @@ for service in "${SERVICES[@]}"; do
   docker build --quiet \
     --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" --build-arg "UV_IMAGE=$UV_IMAGE" \
     --label "org.modelfleet.base-image=$PYTHON_IMAGE" \
-    -f "services/$service/Dockerfile" -t "$image" . >/dev/null
+    --build-arg "SERVICE=$service" -f services/Dockerfile -t "$image" . >/dev/null
   seconds=$((SECONDS - start))
   # A rebuild under the same tag leaves the image it replaced untagged: remove that one (it
   # stays if something still uses it), never the builder stages that cache dependency layers.

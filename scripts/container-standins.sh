@@ -22,7 +22,7 @@ SUITE=bookworm
 
 say() { echo "container-standins: $*" >&2; }
 
-arg_default() { sed -n "s/^ARG $1=//p" services/model-server/Dockerfile | head -n 1; }
+arg_default() { sed -n "s/^ARG $1=//p" services/Dockerfile | head -n 1; }
 
 chart_image() {  # chart_image postgresql -> repository:tag from the chart's values.yaml
   "$UV" run --frozen python -c '

@@ -33,8 +33,7 @@ def test_checkov_finds_nothing_unjustified(helm: str, tmp_path: Path) -> None:
         path = tmp_path / f"{name}.yaml"
         path.write_text(run(cmd).stdout)
         files.append(path)
-    files += sorted((ROOT / "services").glob("*/Dockerfile"))
-    assert len(files) == 6
+    files.append(ROOT / "services" / "Dockerfile")
     cmd = [find_tool("uv"), "tool", "run", "--from", f"checkov=={checkov_version()}", "checkov"]
     cmd += ["--config-file", str(ROOT / ".checkov.yaml"), "--output", "json"]
     for path in files:

@@ -38,7 +38,8 @@ def test_one_artifact_per_service_built_from_the_repo_root(config: dict[str, Any
         artifact = artifacts[f"modelfleet/{service}"]
         assert artifact["context"] == "."
         dockerfile = artifact["docker"]["dockerfile"]
-        assert dockerfile == f"services/{service}/Dockerfile"
+        assert dockerfile == "services/Dockerfile"
+        assert artifact["docker"]["buildArgs"] == {"SERVICE": service}
         assert (ROOT / dockerfile).is_file()
 
 
