@@ -21,7 +21,7 @@ from modelfleet.common.mlflow_registry import (
     version_info,
 )
 from modelfleet.model_server import execution
-from modelfleet.model_server.execution import Execution, ExecutionReport
+from modelfleet.model_server.execution import Execution, ExecutionReport, PredictCost
 from modelfleet.model_server.schema import Batch, Column, InputSchema
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ class LoadedModel:
     execution_report: ExecutionReport
     input_example: list[dict[str, Any]] = field(default_factory=list)
     importances: dict[str, float] = field(default_factory=dict)
+    cost: PredictCost | None = None
+    """What a call of the serving path costs here, measured at load (None: not measured)."""
 
     @property
     def name(self) -> str:
@@ -72,7 +74,7 @@ class LoadedModel:
 
     def predict(self, batch: Batch) -> Prediction:
         """Probabilities for every row and the most probable class as the label."""
-        proba = self.execution.predict_proba(batch)
+        proba = self.execution.outputs(batch)
         classes = self.classes
         return Prediction([classes[i] for i in proba.argmax(axis=1)], proba)
 
@@ -133,6 +135,9 @@ def load(
         importances=importances,
     )
     warm_up(model)
+    if sample is not None and sample.size:
+        one = Batch({name: values[:1] for name, values in sample.values.items()}, 1)
+        model.cost = PredictCost.measure(chosen, one, sample)
     return model
 
 
