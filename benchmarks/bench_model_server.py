@@ -178,7 +178,8 @@ def measure(
         results[f"{label} @{connections}"] = result
         print(
             f"  {name:<12} {label:>8} @{connections:<3} {result.requests_per_s:9.0f} req/s "
-            f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}",
+            f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}  "
+            f"machine stall p99 {result.stall_p99_ms:.1f} ms",
             flush=True,
         )
     return results, predicted

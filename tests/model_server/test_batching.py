@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,8 +15,15 @@ import pytest
 
 from modelfleet.common.errors import BadRequestError
 from modelfleet.model_server.batching import Batcher
+from modelfleet.model_server.execution import (
+    PipelineExecution,
+    PredictCost,
+    PreprocessedExecution,
+)
+from modelfleet.model_server.preprocessing import CompiledPreprocessing
 from modelfleet.model_server.runtime import Prediction
 from modelfleet.model_server.schema import Batch, Column, InputSchema
+from modelfleet.trainer.pipeline import build_pipeline
 from tests.model_server.conftest import StartServer, records
 
 
@@ -129,3 +137,42 @@ def test_max_batch_size_splits_the_queue() -> None:
 
     asyncio.run(scenario())
     assert sum(sizes) == 10 and max(sizes) <= 4 and len(sizes) >= 3
+
+
+def test_batches_within_the_inline_budget_run_on_the_loop_larger_ones_on_the_thread() -> None:
+    threads: dict[int, str] = {}
+
+    def predict(batch: Batch) -> Prediction:
+        threads[batch.size] = threading.current_thread().name
+        return Prediction(["a"] * batch.size, np.zeros((batch.size, 1)))
+
+    async def scenario() -> str:
+        executor = ThreadPoolExecutor(1, thread_name_prefix="inference")
+        batcher = Batcher(predict, executor, max_batch_size=100, inline_rows=3)
+        batcher.start()
+        schema = _schema()
+        for rows in (3, 4):
+            await batcher.submit(schema.from_records([{"x": 1.0}] * rows))
+        await batcher.stop()
+        executor.shutdown()
+        return threading.current_thread().name
+
+    loop_thread = asyncio.run(scenario())
+    assert threads == {3: loop_thread, 4: "inference_0"}
+
+
+def test_the_inline_budget_comes_from_the_cost_measured_at_load() -> None:
+    cost = PredictCost(fixed_seconds=2**-10, per_row_seconds=2**-16)
+    assert cost.rows_within(2**-9) == 65  # the first row's call + 64 more rows fill the budget
+    assert cost.rows_within(2**-11) == 0  # not even one row: every call goes to the thread
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 40), "y": ["p", "q"] * 20})
+    pipeline = build_pipeline("logreg", {}, ["x"], []).fit(frame[["x"]], frame["y"])
+    schema = _schema()
+    one, many = (schema.from_records([{"x": 0.5}] * n) for n in (1, 2000))
+    steps = CompiledPreprocessing.compile(pipeline)
+    assert steps is not None
+    fast = PredictCost.measure(PreprocessedExecution(steps, pipeline[-1].predict_proba), one, many)
+    slow = PredictCost.measure(PipelineExecution(pipeline, schema), one, many)
+    assert fast.fixed_seconds < slow.fixed_seconds
+    assert fast.rows_within(0.01) > 1  # numpy preprocessing + logreg: well under 10 ms a call
+    assert slow.rows_within(0.0002) == 0  # a DataFrame through the ColumnTransformer: never
