@@ -7,10 +7,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
 import pytest
 
 from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.common.wire import ExecutionInfo, ModelInfo
+from modelfleet.model_server.execution import TOLERANCE
 
 TOKEN = "model-server-test-token"
 StartServer = Callable[..., ManagedProcess]
@@ -136,3 +139,14 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-ready records (NaN as null)."""
     out = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
     return [{str(k): v for k, v in row.items()} for row in out]
+
+
+def verified_execution(server: ManagedProcess, path: str) -> ExecutionInfo:
+    """The served version's execution (``/v1/model``): ``path``, verified within TOLERANCE."""
+    info = ModelInfo.model_validate(httpx.get(server.url + "/v1/model").json())
+    execution = info.execution
+    assert execution is not None and execution.path == path, execution
+    assert execution.verified_rows > 100
+    assert execution.max_probability_difference is not None
+    assert execution.max_probability_difference <= TOLERANCE
+    return execution

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 
 from modelfleet.cli.processes import ManagedProcess
-from modelfleet.common.wire import ModelInfo, PredictResponse
+from modelfleet.common.wire import PredictResponse
 from modelfleet.model_server.execution import TOLERANCE
-from tests.model_server.conftest import StartServer, records
+from tests.conftest import train_version
+from tests.model_server.conftest import StartServer, records, verified_execution
 
 pytestmark = pytest.mark.integration
 
@@ -26,28 +27,17 @@ def version_without_compiler(
     mlflow_server: ManagedProcess, gaming_training_csv: Path
 ) -> dict[str, str]:
     """A random forest trained with no ``gcc`` on PATH: no compiled predictor in its run."""
-    from modelfleet.trainer.training import TrainRequest, train_and_register
-
-    request = TrainRequest(
-        data=str(gaming_training_csv),
-        target="EngagementLevel",
-        model_type="rf",
-        params={"n_estimators": 30, "n_jobs": 1},
-        model_name="engagement-no-compiler",
-    )
     path = os.environ["PATH"]
     no_gcc = [d for d in path.split(os.pathsep) if d and not (Path(d) / "gcc").exists()]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATH", os.pathsep.join(no_gcc))
-        result = train_and_register(
-            request, tracking_uri=mlflow_server.url, data_path=gaming_training_csv
+        return train_version(
+            mlflow_server,
+            gaming_training_csv,
+            "engagement-no-compiler",
+            "rf",
+            {"n_estimators": 30, "n_jobs": 1},
         )
-    return {
-        "name": result.model_name,
-        "version": result.version,
-        "run_id": result.run_id,
-        "tracking_uri": mlflow_server.url,
-    }
 
 
 def test_a_version_trained_without_a_compiler_is_interpreted_by_treelite(
@@ -59,13 +49,8 @@ def test_a_version_trained_without_a_compiler_is_interpreted_by_treelite(
     server = start_server(
         version_without_compiler, state_dir=tmp_path / "state", MODELFLEET_LOG_LEVEL="INFO"
     )
-    info = ModelInfo.model_validate(httpx.get(server.url + "/v1/model").json())
-    assert info.execution is not None
-    assert info.execution.path == "treelite-gtil", info.execution
-    assert "no C compiler" in info.execution.fallbacks["compiled"]
-    assert info.execution.verified_rows > 100
-    assert info.execution.max_probability_difference is not None
-    assert info.execution.max_probability_difference <= TOLERANCE
+    execution = verified_execution(server, "treelite-gtil")
+    assert "no C compiler" in execution.fallbacks["compiled"]
     metrics = httpx.get(server.url + "/metrics").text
     assert 'modelfleet_model_execution{path="treelite-gtil"} 1.0' in metrics
     assert 'modelfleet_model_execution{path="compiled"} 0.0' in metrics

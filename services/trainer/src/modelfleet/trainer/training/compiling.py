@@ -61,7 +61,7 @@ def _compile(estimator: Any, out: Path, max_nodes: int) -> dict[str, Any]:
     import tl2cgen
     import treelite
 
-    nodes = _node_count(estimator)
+    nodes = node_count(estimator)
     if nodes > max_nodes:
         raise _NotCompiledError(f"{nodes:,} tree nodes, over the compile limit of {max_nodes:,}")
     try:
@@ -90,7 +90,8 @@ def _compile(estimator: Any, out: Path, max_nodes: int) -> dict[str, Any]:
     }
 
 
-def _node_count(estimator: Any) -> int:
+def node_count(estimator: Any) -> int:
+    """Tree nodes of a scikit-learn tree ensemble (what gcc's compile time grows with)."""
     if hasattr(estimator, "_predictors"):  # HistGradientBoosting: one predictor per class/iter
         return sum(len(p.nodes) for stage in estimator._predictors for p in stage)
     trees = getattr(estimator, "estimators_", [])
