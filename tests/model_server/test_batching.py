@@ -161,6 +161,31 @@ def test_batches_within_the_inline_budget_run_on_the_loop_larger_ones_on_the_thr
     assert threads == {3: loop_thread, 4: "inference_0"}
 
 
+def test_requests_within_the_inline_budget_are_batched_to_stay_inline() -> None:
+    """Two 100-row requests with a 150-row budget: two inline calls, not one on the thread."""
+    calls: list[tuple[int, str]] = []
+
+    def predict(batch: Batch) -> Prediction:
+        calls.append((batch.size, threading.current_thread().name))
+        return Prediction(["a"] * batch.size, np.zeros((batch.size, 1)))
+
+    async def scenario() -> str:
+        executor = ThreadPoolExecutor(1, thread_name_prefix="inference")
+        batcher = Batcher(predict, executor, max_batch_size=256, inline_rows=150)
+        batcher.start()
+        schema = _schema()
+        sizes = (100, 100, 40, 30, 200)
+        await asyncio.gather(
+            *(batcher.submit(schema.from_records([{"x": 1.0}] * n)) for n in sizes)
+        )
+        await batcher.stop()
+        executor.shutdown()
+        return threading.current_thread().name
+
+    loop = asyncio.run(scenario())
+    assert calls == [(100, loop), (140, loop), (30, loop), (200, "inference_0")]
+
+
 def test_the_inline_budget_comes_from_the_cost_measured_at_load() -> None:
     cost = PredictCost(fixed_seconds=2**-10, per_row_seconds=2**-16)
     assert cost.rows_within(2**-9) == 65  # the first row's call + 64 more rows fill the budget

@@ -113,12 +113,13 @@ class PredictCost:
 
     @classmethod
     def measure(cls, execution: Execution, one: Batch, many: Batch | None) -> PredictCost:
-        """The best of a few calls on one row, and one call on ``many`` rows."""
+        """The best of a few calls on one row and on ``many`` rows (a busy machine only ever
+        makes a call slower)."""
         fixed = min(_seconds(execution, one) for _ in range(5))
         if many is None or many.size <= one.size:
             return cls(fixed, fixed)
-        per_row = max(0.0, _seconds(execution, many) - fixed) / (many.size - one.size)
-        return cls(fixed, per_row)
+        per_row = max(0.0, min(_seconds(execution, many) for _ in range(3)) - fixed)
+        return cls(fixed, per_row / (many.size - one.size))
 
     def rows_within(self, budget_seconds: float) -> int:
         """The most rows one call predicts within ``budget_seconds`` (0: not even one)."""

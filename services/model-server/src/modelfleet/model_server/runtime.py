@@ -26,6 +26,9 @@ from modelfleet.model_server.schema import Batch, Column, InputSchema
 
 logger = logging.getLogger(__name__)
 
+COST_ROWS = 256
+"""Rows of the call whose time, with a one-row call's, gives the serving path's cost per row."""
+
 
 @dataclass
 class Prediction:
@@ -136,8 +139,8 @@ def load(
     )
     warm_up(model)
     if sample is not None and sample.size:
-        one = Batch({name: values[:1] for name, values in sample.values.items()}, 1)
-        model.cost = PredictCost.measure(chosen, one, sample)
+        one, many = (_head(sample, n) for n in (1, COST_ROWS))
+        model.cost = PredictCost.measure(chosen, one, many)
     return model
 
 
@@ -177,6 +180,12 @@ def _verification_sample(
         return None
     unbounded = InputSchema(schema.columns, unknown="ignore", max_rows=len(records))
     return unbounded.from_records(records, coerce=True)
+
+
+def _head(batch: Batch, n: int) -> Batch:
+    if n >= batch.size:
+        return batch
+    return Batch({name: values[:n] for name, values in batch.values.items()}, n)
 
 
 def warm_up(model: LoadedModel) -> None:
