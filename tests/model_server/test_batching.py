@@ -139,30 +139,11 @@ def test_max_batch_size_splits_the_queue() -> None:
     assert sum(sizes) == 10 and max(sizes) <= 4 and len(sizes) >= 3
 
 
-def test_batches_within_the_inline_budget_run_on_the_loop_larger_ones_on_the_thread() -> None:
-    threads: dict[int, str] = {}
-
-    def predict(batch: Batch) -> Prediction:
-        threads[batch.size] = threading.current_thread().name
-        return Prediction(["a"] * batch.size, np.zeros((batch.size, 1)))
-
-    async def scenario() -> str:
-        executor = ThreadPoolExecutor(1, thread_name_prefix="inference")
-        batcher = Batcher(predict, executor, max_batch_size=100, inline_rows=3)
-        batcher.start()
-        schema = _schema()
-        for rows in (3, 4):
-            await batcher.submit(schema.from_records([{"x": 1.0}] * rows))
-        await batcher.stop()
-        executor.shutdown()
-        return threading.current_thread().name
-
-    loop_thread = asyncio.run(scenario())
-    assert threads == {3: loop_thread, 4: "inference_0"}
-
-
-def test_requests_within_the_inline_budget_are_batched_to_stay_inline() -> None:
-    """Two 100-row requests with a 150-row budget: two inline calls, not one on the thread."""
+def _calls_and_threads(
+    sizes: list[list[int]], *, inline_rows: int, max_batch_size: int
+) -> list[tuple[int, str]]:
+    """Submit requests of these row counts (each inner list at once, the lists one after the
+    other); the rows of each model call and the thread it ran on (``loop`` for the event loop's)."""
     calls: list[tuple[int, str]] = []
 
     def predict(batch: Batch) -> Prediction:
@@ -171,19 +152,30 @@ def test_requests_within_the_inline_budget_are_batched_to_stay_inline() -> None:
 
     async def scenario() -> str:
         executor = ThreadPoolExecutor(1, thread_name_prefix="inference")
-        batcher = Batcher(predict, executor, max_batch_size=256, inline_rows=150)
+        batcher = Batcher(predict, executor, max_batch_size=max_batch_size, inline_rows=inline_rows)
         batcher.start()
         schema = _schema()
-        sizes = (100, 100, 40, 30, 200)
-        await asyncio.gather(
-            *(batcher.submit(schema.from_records([{"x": 1.0}] * n)) for n in sizes)
-        )
+        for wave in sizes:
+            await asyncio.gather(
+                *(batcher.submit(schema.from_records([{"x": 1.0}] * n)) for n in wave)
+            )
         await batcher.stop()
         executor.shutdown()
         return threading.current_thread().name
 
     loop = asyncio.run(scenario())
-    assert calls == [(100, loop), (140, loop), (30, loop), (200, "inference_0")]
+    return [(rows, "loop" if thread == loop else thread) for rows, thread in calls]
+
+
+def test_batches_within_the_inline_budget_run_on_the_loop_larger_ones_on_the_thread() -> None:
+    calls = _calls_and_threads([[3], [4]], inline_rows=3, max_batch_size=100)
+    assert calls == [(3, "loop"), (4, "inference_0")]
+
+
+def test_requests_within_the_inline_budget_are_batched_to_stay_inline() -> None:
+    """Two 100-row requests with a 150-row budget: two inline calls, not one on the thread."""
+    calls = _calls_and_threads([[100, 100, 40, 30, 200]], inline_rows=150, max_batch_size=256)
+    assert calls == [(100, "loop"), (140, "loop"), (30, "loop"), (200, "inference_0")]
 
 
 def test_the_inline_budget_comes_from_the_cost_measured_at_load() -> None:
