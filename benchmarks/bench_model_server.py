@@ -407,7 +407,7 @@ def report(
 ) -> None:
     keys = [f"{label} @{c}" for label, c, _ in SCENARIOS]
     print(f"\ndata: {data_note}\nrequests/s (p50 / p99 ms); 100-row runs in rows/s")
-    print(f"{'server':<34}" + "".join(f"{k:>26}" for k in keys))
+    print(f"{'server':<34}" + "".join(f"{k:>30}" for k in keys))
     for name, results in table.items():
         cells = []
         for key in keys:
@@ -421,7 +421,7 @@ def report(
                 else f"{r.requests_per_s:,.0f}/s"
             )
             cells.append(f"{rate} ({r.p50_ms:.1f}/{r.p99_ms:.1f})")
-        print(f"{name:<34}" + "".join(f"{c:>26}" for c in cells))
+        print(f"{name:<34}" + "".join(f"{c:>30}" for c in cells))
     ours, theirs = table["modelfleet"], table[mlserver]
     floor, logged = table["HTTP floor (fixed answer)"], table["modelfleet, logging on"]
     k1, k64, k100 = "1 row @16", "1 row @64", "100 rows @16"
