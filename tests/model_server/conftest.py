@@ -68,7 +68,9 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServ
             env=server_env(model, port, state_dir, **env),
         )
         started.append(proc)
-        wait_until_ready(proc, "/readyz" if ready else "/healthz", timeout=90)
+        # two workers each importing the stack and verifying the model take over a minute on
+        # a 2-core machine shared with other test suites
+        wait_until_ready(proc, "/readyz" if ready else "/healthz", timeout=180)
         return proc
 
     yield _start
