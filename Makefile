@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: help install uv lint format test test-unit demo migrate db-upgrade db-shell db-reset bench bench-serving
+.PHONY: help install uv lint format test test-unit demo migrate db-upgrade db-shell db-reset bench bench-serving bench-fast-paths
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -50,6 +50,10 @@ bench: install ## run every benchmark (minutes; not part of the tests)
 
 bench-serving: install ## model-server vs MLServer, mlflow models serve and the HTTP floor: BENCH_ARGS="--seconds 8"
 	UV=$(UV) $(RUN) python benchmarks/bench_model_server.py $(BENCH_ARGS)
+
+bench-fast-paths: install ## Treelite (compiled, GTIL) vs ONNX Runtime per trainer model type: BENCH_ARGS="hgb logreg"
+	$(RUN) --with onnxruntime==1.32.0 --with skl2onnx==1.20.0 --with onnx==1.23.2 \
+		python benchmarks/bench_fast_paths.py $(BENCH_ARGS)
 
 # ---- Kubernetes delivery (images, Helm chart, k8s/ manifests, skaffold) -------------------------
 TOOLS_BIN := $(CURDIR)/.tools/bin

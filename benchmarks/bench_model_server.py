@@ -1,19 +1,21 @@
-"""The gaming model served five ways, loaded with the same ``wrk`` runs side by side.
+"""The gaming model served six ways, loaded with the same ``wrk`` runs side by side.
 
     make bench-serving                      # or: uv run python benchmarks/bench_model_server.py
     make bench-serving BENCH_ARGS="--seconds 4"
 
 Trains the 40k-row gaming model (the real file from ``MODELFLEET_DATASETS_DIR``, else the
 synthetic generator at the same scale) with ``train_and_register`` into a private ``mlflow
-server``, then serves version 1 with: modelfleet (compiled path, every core), modelfleet with the
-compiled path off, MLServer 1.7.1 + mlserver-mlflow in its best configuration found in the same
+server``, then serves version 1 with: modelfleet (compiled path, every core), modelfleet on
+version 2 (the same model trained without a C compiler: Treelite's interpreter), modelfleet with
+the fast path off, MLServer 1.7.1 + mlserver-mlflow in its best configuration found in the same
 run (batch size / wait / parallel workers, own virtualenv under ``benchmarks/.venvs/``), ``mlflow
 models serve --env-manager local``, and a pure ASGI app with a fixed answer (the HTTP floor).
 One server runs at a time; each gets single-row bodies at 1, 16 and 64 connections and a 100-row
 body at 16. modelfleet runs once more with prediction logging on. Also measured in this process:
-the compiled model's predict cost for 1 and 100 rows and its agreement with scikit-learn on every
-row of the file. Prints the table, the ratios against the targets of the issue and writes
-``benchmarks/results/model_server.json``. Only 127.0.0.1 is loaded; each run lasts ``--seconds``.
+every execution path's predict cost for 1 and 100 rows, and the agreement of the compiled and
+the interpreted path with scikit-learn on every row of the file. Prints the table, the ratios
+against the targets of the issue and writes ``benchmarks/results/model_server.json``. Only
+127.0.0.1 is loaded; each run lasts ``--seconds``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import numpy as np
@@ -77,22 +79,37 @@ def data_file(workdir: Path) -> tuple[Path, str]:
 
 
 def train(workdir: Path, data: Path) -> tuple[ManagedProcess, Path]:
-    """A private tracking server with version 1 of the gaming model, and a local copy of it."""
+    """A private tracking server with the gaming model, and a local copy of version 1.
+
+    Version 1 is trained here, with a C compiler on PATH when the machine has one, so it carries
+    the compiled tree predictor; version 2 is the same model trained with no compiler on PATH,
+    as in the trainer's image: it is served through Treelite's interpreter.
+    """
     import mlflow.artifacts
 
     from modelfleet.common.wire import TrainRequest
     from modelfleet.trainer.training import train_and_register
 
     mlflow_server = start_mlflow_server(workdir)
-    print("training the gaming model …", flush=True)
+    print("training the gaming model (twice: with and without a C compiler) …", flush=True)
     request = TrainRequest(data=str(data), target=TARGET, model_name=MODEL)
     train_and_register(request, tracking_uri=mlflow_server.url, data_path=data)
+    path = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join(d for d in path.split(os.pathsep) if not _has_gcc(d))
+    try:
+        train_and_register(request, tracking_uri=mlflow_server.url, data_path=data)
+    finally:
+        os.environ["PATH"] = path
     local = mlflow.artifacts.download_artifacts(
         artifact_uri=f"models:/{MODEL}/1",
         dst_path=str(workdir / "model"),
         tracking_uri=mlflow_server.url,
     )
     return mlflow_server, Path(local)
+
+
+def _has_gcc(directory: str) -> bool:
+    return bool(directory) and (Path(directory) / "gcc").exists()
 
 
 def encoders() -> dict[str, Encoder]:
@@ -161,47 +178,60 @@ def measure(
         results[f"{label} @{connections}"] = result
         print(
             f"  {name:<12} {label:>8} @{connections:<3} {result.requests_per_s:9.0f} req/s "
-            f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}",
+            f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}  "
+            f"machine stall p99 {result.stall_p99_ms:.1f} ms",
             flush=True,
         )
     return results, predicted
 
 
 def in_process(uri: str, data: Path) -> dict[str, Any]:
-    """The compiled model's predict cost and its agreement with scikit-learn on every row."""
+    """Each execution path's predict cost for 1 and 100 rows, and the served path's agreement
+    with scikit-learn on every row of the file (version 1: compiled; version 2: interpreted)."""
     from threadpoolctl import threadpool_limits
 
     from modelfleet.common.mlflow_registry import ModelRef
+    from modelfleet.model_server.execution import (
+        PipelineExecution,
+        PreprocessedExecution,
+        estimator_outputs,
+    )
     from modelfleet.model_server.runtime import load
     from modelfleet.model_server.schema import InputSchema
 
-    model = load(ModelRef(MODEL, "1"), uri)
+    compiled, interpreted = load(ModelRef(MODEL, "1"), uri), load(ModelRef(MODEL, "2"), uri)
     threadpool_limits(1)  # as the servers run their model calls (one inference thread)
     frame = pd.read_csv(data)
-    features = frame[model.schema.names]
+    features = frame[compiled.schema.names]
     rows = features.astype(object).where(features.notna(), None).to_dict(orient="records")
-    everything = InputSchema(model.schema.columns, max_rows=len(rows)).from_records(rows)
-    start = time.perf_counter()
-    compiled = model.execution.predict_proba(everything)
-    compiled_s = time.perf_counter() - start
-    start = time.perf_counter()
-    reference = np.asarray(model.pipeline.predict_proba(features))
-    sklearn_s = time.perf_counter() - start
-    out: dict[str, Any] = {
-        "execution": model.execution_report.path,
-        "rows": len(rows),
-        "labels_identical": bool((compiled.argmax(1) == reference.argmax(1)).all()),
-        "max_probability_difference": float(np.abs(compiled - reference).max()),
-        "all_rows_seconds": {"served path": compiled_s, "scikit-learn pipeline": sklearn_s},
+    everything = InputSchema(compiled.schema.columns, max_rows=len(rows)).from_records(rows)
+    reference = np.asarray(compiled.pipeline.predict_proba(features))
+    out: dict[str, Any] = {"rows": len(rows)}
+    for model in (compiled, interpreted):
+        start = time.perf_counter()
+        got = model.execution.outputs(everything)
+        out[f"version {model.version}"] = {
+            "execution": model.execution_report.path,
+            "labels_identical": bool((got.argmax(1) == reference.argmax(1)).all()),
+            "max_probability_difference": float(np.abs(got - reference).max()),
+            "all_rows_seconds": time.perf_counter() - start,
+        }
+    steps = cast(PreprocessedExecution, compiled.execution).preprocessing
+    paths: dict[str, Any] = {
+        "compiled (tl2cgen)": compiled.execution,
+        "treelite-gtil": interpreted.execution,
+        "numpy-preprocessing": PreprocessedExecution(
+            steps, estimator_outputs(compiled.pipeline[-1])
+        ),
+        "scikit-learn pipeline": PipelineExecution(compiled.pipeline, compiled.schema),
     }
     for n in (1, 100):
-        batch = model.schema.from_records(rows[:n])
-        sklearn_frame = features.head(n)
+        batch = compiled.schema.from_records(rows[:n])
         out[f"predict_ms_{n}"] = {
-            "served path": _per_call_ms(lambda b=batch: model.execution.predict_proba(b)),
-            "scikit-learn pipeline": _per_call_ms(
-                lambda f=sklearn_frame: model.pipeline.predict_proba(f), calls=50
-            ),
+            name: _per_call_ms(
+                lambda b=batch, e=path: e.outputs(b), calls=50 if "scikit" in name else 300
+            )
+            for name, path in paths.items()
         }
     return out
 
@@ -314,7 +344,13 @@ def main() -> int:
                 ),
                 (
                     "modelfleet",
-                    "modelfleet, compiled off",
+                    "modelfleet, Treelite GTIL (v2)",
+                    lambda: start_modelfleet(uri, MODEL, "2", workdir),
+                    "/v1/predict",
+                ),
+                (
+                    "modelfleet",
+                    "modelfleet, fast path off",
                     lambda: start_modelfleet(uri, MODEL, "1", workdir, MODELFLEET_COMPILED="false"),
                     "/v1/predict",
                 ),
@@ -371,7 +407,7 @@ def report(
 ) -> None:
     keys = [f"{label} @{c}" for label, c, _ in SCENARIOS]
     print(f"\ndata: {data_note}\nrequests/s (p50 / p99 ms); 100-row runs in rows/s")
-    print(f"{'server':<34}" + "".join(f"{k:>26}" for k in keys))
+    print(f"{'server':<34}" + "".join(f"{k:>30}" for k in keys))
     for name, results in table.items():
         cells = []
         for key in keys:
@@ -385,7 +421,7 @@ def report(
                 else f"{r.requests_per_s:,.0f}/s"
             )
             cells.append(f"{rate} ({r.p50_ms:.1f}/{r.p99_ms:.1f})")
-        print(f"{name:<34}" + "".join(f"{c:>26}" for c in cells))
+        print(f"{name:<34}" + "".join(f"{c:>30}" for c in cells))
     ours, theirs = table["modelfleet"], table[mlserver]
     floor, logged = table["HTTP floor (fixed answer)"], table["modelfleet, logging on"]
     k1, k64, k100 = "1 row @16", "1 row @64", "100 rows @16"
@@ -418,11 +454,16 @@ def report(
         met = ratio >= float(bound) if op == ">=" else ratio <= float(bound)
         ratios[what] = {"ratio": ratio, "target": target, "met": met}
         print(f"modelfleet {what}: {ratio:.2f} (target {target}) {'met' if met else 'MISSED'}")
-    print(
-        f"compiled path on all {limits['rows']:,} rows: labels identical "
-        f"{limits['labels_identical']}, largest probability difference "
-        f"{limits['max_probability_difference']:.2e}"
-    )
+    for version in ("version 1", "version 2"):
+        found = limits[version]
+        print(
+            f"{found['execution']} path ({version}) on all {limits['rows']:,} rows: labels "
+            f"identical {found['labels_identical']}, largest probability difference "
+            f"{found['max_probability_difference']:.2e}"
+        )
+    for n in (1, 100):
+        costs = ", ".join(f"{k} {v:.3f} ms" for k, v in limits[f"predict_ms_{n}"].items())
+        print(f"in-process predict, {n} row(s): {costs}")
     reference = agree["modelfleet"]
     for name, predicted in agree.items():
         same = sum(a == b for a, b in zip(predicted, reference, strict=True))

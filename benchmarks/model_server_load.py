@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,37 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    stall_p99_ms: float = float("nan")
+    """How late an idle thread of this process woke from 1 ms sleeps during the run (99th
+    percentile): the scheduling delay the machine itself imposes on any process, the floor
+    under every p99 measured in that run."""
+
+
+class StallProbe:
+    """Sleeps 1 ms at a time on a thread and records how late each wake-up is."""
+
+    def __init__(self) -> None:
+        self._late: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> StallProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            start = time.perf_counter()
+            time.sleep(0.001)
+            self._late.append(time.perf_counter() - start - 0.001)
+
+    def p99_ms(self) -> float:
+        late = sorted(self._late)
+        return late[int(len(late) * 0.99)] * 1000.0 if late else float("nan")
 
 
 def ensure_wrk() -> str:
@@ -50,7 +83,15 @@ def run_wrk(
     body_path.write_bytes(body)
     script = workdir / f"post-{abs(hash(body))}.lua"
     script.write_text(LUA.format(body=body_path))
-    out = subprocess.run(
+    with StallProbe() as probe:
+        out = _wrk(wrk, url, script, connections, seconds)
+    result = parse(out)
+    result.stall_p99_ms = probe.p99_ms()
+    return result
+
+
+def _wrk(wrk: str, url: str, script: Path, connections: int, seconds: int) -> str:
+    return subprocess.run(
         [
             *(wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"),
             *("-s", str(script), url),
@@ -60,7 +101,6 @@ def run_wrk(
         timeout=seconds + 60,
         check=True,
     ).stdout
-    return parse(out)
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

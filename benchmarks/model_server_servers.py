@@ -143,6 +143,7 @@ def start_mlserver(
         "http_port": port,
         "grpc_port": free_port(),
         "metrics_port": free_port(),
+        "metrics_dir": str(config / "metrics"),  # else MLServer writes .metrics/ into the cwd
         "host": "127.0.0.1",
         "debug": False,
         "parallel_workers": parallel_workers,

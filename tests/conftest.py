@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -96,18 +97,25 @@ def gaming_training_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def registered_model(mlflow_server: ManagedProcess, gaming_training_csv: Path) -> dict[str, str]:
     """Version 1 of registered model ``engagement-test`` (hgb on synthetic gaming data)."""
+    return train_version(
+        mlflow_server, gaming_training_csv, "engagement-test", "hgb", {"max_iter": 50}
+    )
+
+
+def train_version(
+    mlflow_server: ManagedProcess, csv: Path, name: str, model_type: str, params: dict[str, Any]
+) -> dict[str, str]:
+    """Train and register one version of ``name`` on the gaming file ``csv``."""
     from modelfleet.trainer.training import TrainRequest, train_and_register
 
     request = TrainRequest(
-        data=str(gaming_training_csv),
+        data=str(csv),
         target="EngagementLevel",
-        model_type="hgb",
-        params={"max_iter": 50},
-        model_name="engagement-test",
+        model_type=model_type,
+        params=params,
+        model_name=name,
     )
-    result = train_and_register(
-        request, tracking_uri=mlflow_server.url, data_path=gaming_training_csv
-    )
+    result = train_and_register(request, tracking_uri=mlflow_server.url, data_path=csv)
     return {
         "name": result.model_name,
         "version": result.version,

@@ -7,10 +7,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
 import pytest
 
 from modelfleet.cli.processes import ManagedProcess, free_port, start_process, wait_until_ready
+from modelfleet.common.wire import ExecutionInfo, ModelInfo
+from modelfleet.model_server.execution import TOLERANCE
 
 TOKEN = "model-server-test-token"
 StartServer = Callable[..., ManagedProcess]
@@ -65,7 +68,9 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartServ
             env=server_env(model, port, state_dir, **env),
         )
         started.append(proc)
-        wait_until_ready(proc, "/readyz" if ready else "/healthz", timeout=90)
+        # two workers each importing the stack and verifying the model take over a minute on
+        # a 2-core machine shared with other test suites
+        wait_until_ready(proc, "/readyz" if ready else "/healthz", timeout=180)
         return proc
 
     yield _start
@@ -136,3 +141,14 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-ready records (NaN as null)."""
     out = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
     return [{str(k): v for k, v in row.items()} for row in out]
+
+
+def verified_execution(server: ManagedProcess, path: str) -> ExecutionInfo:
+    """The served version's execution (``/v1/model``): ``path``, verified within TOLERANCE."""
+    info = ModelInfo.model_validate(httpx.get(server.url + "/v1/model").json())
+    execution = info.execution
+    assert execution is not None and execution.path == path, execution
+    assert execution.verified_rows > 100
+    assert execution.max_probability_difference is not None
+    assert execution.max_probability_difference <= TOLERANCE
+    return execution

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,8 +15,15 @@ import pytest
 
 from modelfleet.common.errors import BadRequestError
 from modelfleet.model_server.batching import Batcher
+from modelfleet.model_server.execution import (
+    PipelineExecution,
+    PredictCost,
+    PreprocessedExecution,
+)
+from modelfleet.model_server.preprocessing import CompiledPreprocessing
 from modelfleet.model_server.runtime import Prediction
 from modelfleet.model_server.schema import Batch, Column, InputSchema
+from modelfleet.trainer.pipeline import build_pipeline
 from tests.model_server.conftest import StartServer, records
 
 
@@ -129,3 +137,59 @@ def test_max_batch_size_splits_the_queue() -> None:
 
     asyncio.run(scenario())
     assert sum(sizes) == 10 and max(sizes) <= 4 and len(sizes) >= 3
+
+
+def _calls_and_threads(
+    sizes: list[list[int]], *, inline_rows: int, max_batch_size: int
+) -> list[tuple[int, str]]:
+    """Submit requests of these row counts (each inner list at once, the lists one after the
+    other); the rows of each model call and the thread it ran on (``loop`` for the event loop's)."""
+    calls: list[tuple[int, str]] = []
+
+    def predict(batch: Batch) -> Prediction:
+        calls.append((batch.size, threading.current_thread().name))
+        return Prediction(["a"] * batch.size, np.zeros((batch.size, 1)))
+
+    async def scenario() -> str:
+        executor = ThreadPoolExecutor(1, thread_name_prefix="inference")
+        batcher = Batcher(predict, executor, max_batch_size=max_batch_size, inline_rows=inline_rows)
+        batcher.start()
+        schema = _schema()
+        for wave in sizes:
+            await asyncio.gather(
+                *(batcher.submit(schema.from_records([{"x": 1.0}] * n)) for n in wave)
+            )
+        await batcher.stop()
+        executor.shutdown()
+        return threading.current_thread().name
+
+    loop = asyncio.run(scenario())
+    return [(rows, "loop" if thread == loop else thread) for rows, thread in calls]
+
+
+def test_batches_within_the_inline_budget_run_on_the_loop_larger_ones_on_the_thread() -> None:
+    calls = _calls_and_threads([[3], [4]], inline_rows=3, max_batch_size=100)
+    assert calls == [(3, "loop"), (4, "inference_0")]
+
+
+def test_requests_within_the_inline_budget_are_batched_to_stay_inline() -> None:
+    """Two 100-row requests with a 150-row budget: two inline calls, not one on the thread."""
+    calls = _calls_and_threads([[100, 100, 40, 30, 200]], inline_rows=150, max_batch_size=256)
+    assert calls == [(100, "loop"), (140, "loop"), (30, "loop"), (200, "inference_0")]
+
+
+def test_the_inline_budget_comes_from_the_cost_measured_at_load() -> None:
+    cost = PredictCost(fixed_seconds=2**-10, per_row_seconds=2**-16)
+    assert cost.rows_within(2**-9) == 65  # the first row's call + 64 more rows fill the budget
+    assert cost.rows_within(2**-11) == 0  # not even one row: every call goes to the thread
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 40), "y": ["p", "q"] * 20})
+    pipeline = build_pipeline("logreg", {}, ["x"], []).fit(frame[["x"]], frame["y"])
+    schema = _schema()
+    one, many = (schema.from_records([{"x": 0.5}] * n) for n in (1, 2000))
+    steps = CompiledPreprocessing.compile(pipeline)
+    assert steps is not None
+    fast = PredictCost.measure(PreprocessedExecution(steps, pipeline[-1].predict_proba), one, many)
+    slow = PredictCost.measure(PipelineExecution(pipeline, schema), one, many)
+    assert fast.fixed_seconds < slow.fixed_seconds
+    assert fast.rows_within(0.01) > 1  # numpy preprocessing + logreg: well under 10 ms a call
+    assert slow.rows_within(0.0002) == 0  # a DataFrame through the ColumnTransformer: never

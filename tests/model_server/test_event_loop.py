@@ -15,7 +15,12 @@ from tests.model_server.conftest import StartServer, records
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.parametrize(
+    "fast_path",
+    ["false", "true"],  # scikit-learn on a DataFrame (slowest); the compiled path with inlining
+)
 def test_healthz_stays_quick_while_a_large_batch_predicts(
+    fast_path: str,
     registered_model: dict[str, str],
     start_server: StartServer,
     gaming_rows: pd.DataFrame,
@@ -26,7 +31,8 @@ def test_healthz_stays_quick_while_a_large_batch_predicts(
         state_dir=tmp_path / "state",
         MODELFLEET_MAX_ROWS="200000",
         MODELFLEET_MAX_BODY_BYTES=str(128 * 1024 * 1024),
-        MODELFLEET_COMPILED="false",  # the slowest path: scikit-learn on a DataFrame
+        MODELFLEET_COMPILED=fast_path,
+        MODELFLEET_INLINE_PREDICT_MS="5",  # small batches on the loop, this one never
     )
     rows = records(gaming_rows)
     big = {"records": (rows * (100_000 // len(rows) + 1))[:100_000]}

@@ -1,7 +1,8 @@
 """Execution paths of a loaded version: each faster path equals scikit-learn or does not serve.
 
-The compiled tree predictor is built exactly as the trainer builds it (``export_predictor``) and
-chosen by the same gate the server runs at load (``execution.choose``).
+The compiled tree predictor is built exactly as the trainer builds it (``export_predictor``);
+Treelite's interpreter needs nothing from the trainer; both are chosen by the same gate the
+server runs at load (``execution.choose``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
@@ -93,22 +95,37 @@ def test_numpy_preprocessing_is_bit_identical(datasets_dir: Path) -> None:
                 pipeline[0].transform(sklearn_frame(frame, schema)),
             )
             np.testing.assert_array_equal(
-                PreprocessedExecution(steps, pipeline[-1]).predict_proba(batch),
+                PreprocessedExecution(steps, pipeline[-1].predict_proba).outputs(batch),
                 pipeline.predict_proba(sklearn_frame(frame, schema)),
             )
+
+
+def gaming(datasets_dir: Path, model_type: str) -> tuple[Any, pd.DataFrame, InputSchema]:
+    """The model type fitted on the real gaming file, its features and their schema."""
+    path = datasets_dir / "online_gaming_behavior.csv"
+    pipeline, x = fitted(path, "EngagementLevel", model_type, MODELS[model_type])
+    return pipeline, x, schema_of(x)
+
+
+def assert_verified(report: execution.ExecutionReport, rows: int = 2000) -> None:
+    assert report.verified_rows == rows
+    assert report.max_probability_difference is not None
+    assert report.max_probability_difference <= execution.TOLERANCE
+
+
+def assert_agrees_on_every_row(chosen: execution.Execution, pipeline: Any, x: pd.DataFrame) -> None:
+    """All 40,034 rows of the real file: identical labels, probabilities within TOLERANCE."""
+    got = chosen.outputs(batch_of(x, schema_of(x)))
+    want = pipeline.predict_proba(x)
+    assert (got.argmax(axis=1) == want.argmax(axis=1)).all()
+    assert float(np.abs(got - want).max()) <= execution.TOLERANCE
 
 
 @pytest.mark.parametrize("model_type", sorted(MODELS))
 def test_every_model_type_gets_its_fastest_path_and_agrees_on_all_rows(
     datasets_dir: Path, model_type: str, tmp_path: Path
 ) -> None:
-    pipeline, x = fitted(
-        datasets_dir / "online_gaming_behavior.csv",
-        "EngagementLevel",
-        model_type,
-        MODELS[model_type],
-    )
-    schema = schema_of(x)
+    pipeline, x, schema = gaming(datasets_dir, model_type)
     manifest = export_predictor(pipeline[-1], tmp_path / "compiled")
     sample = batch_of(with_gaps(x.head(2000), 4), schema)
     chosen, report = execution.choose(pipeline, schema, sample, tmp_path / "compiled")
@@ -116,17 +133,29 @@ def test_every_model_type_gets_its_fastest_path_and_agrees_on_all_rows(
         assert not manifest["compiled"] and "not a tree ensemble" in manifest["reason"]
         assert report.path == "numpy-preprocessing"
         assert "not a tree ensemble" in report.fallbacks["compiled"]
+        assert "not a tree ensemble" in report.fallbacks["treelite-gtil"]
     else:
         assert manifest["compiled"], manifest
         assert report.path == "compiled", report.fallbacks
-    assert report.verified_rows == 2000
-    assert report.max_probability_difference is not None
-    assert report.max_probability_difference <= execution.TOLERANCE
-    everything = batch_of(x, schema)  # all 40,034 rows of the real file
-    got = chosen.predict_proba(everything)
-    want = pipeline.predict_proba(x)
-    assert (got.argmax(axis=1) == want.argmax(axis=1)).all()
-    assert float(np.abs(got - want).max()) <= execution.TOLERANCE
+    assert_verified(report)
+    assert_agrees_on_every_row(chosen, pipeline, x)
+
+
+@pytest.mark.parametrize("model_type", ["gbm", "hgb", "rf"])
+def test_trees_without_a_compiled_predictor_are_interpreted_by_treelite(
+    datasets_dir: Path, model_type: str, tmp_path: Path
+) -> None:
+    """What a version trained in the trainer's image (no C compiler) or too large to compile
+    gets: Treelite's interpreter on the estimator, identical to scikit-learn on all rows."""
+    pipeline, x, schema = gaming(datasets_dir, model_type)
+    manifest = export_predictor(pipeline[-1], tmp_path / "compiled", max_nodes=10)
+    assert not manifest["compiled"] and "over the compile limit" in manifest["reason"]
+    sample = batch_of(with_gaps(x.head(2000), 5), schema)
+    chosen, report = execution.choose(pipeline, schema, sample, tmp_path / "compiled")
+    assert report.path == "treelite-gtil", report.fallbacks
+    assert "over the compile limit" in report.fallbacks["compiled"]
+    assert_verified(report)
+    assert_agrees_on_every_row(chosen, pipeline, x)
 
 
 def test_a_predictor_that_disagrees_is_refused_with_the_reason(
@@ -145,15 +174,34 @@ def test_a_predictor_that_disagrees_is_refused_with_the_reason(
     (compiled / library).write_bytes((wrong / library).read_bytes())
     sample = batch_of(x.head(500), schema)
     chosen, report = execution.choose(pipeline, schema, sample, compiled)
-    assert report.path == "numpy-preprocessing"
+    assert report.path == "treelite-gtil"
     assert "differ" in report.fallbacks["compiled"], report.fallbacks
-    assert isinstance(chosen, PreprocessedExecution)
+    assert report.summary().startswith("treelite-gtil (not compiled: ")
+    assert_agrees_on_every_row(chosen, pipeline, x)
 
     manifest["libraries"] = {"linux-riscv64": "predictor-linux-riscv64.so"}
     (compiled / "manifest.json").write_text(json.dumps(manifest))
     _chosen, report = execution.choose(pipeline, schema, sample, compiled)
     assert "no predictor built for" in report.fallbacks["compiled"]
     assert "linux-riscv64" in report.fallbacks["compiled"]
+
+
+def test_an_ensemble_treelite_cannot_convert_is_served_by_scikit_learn_with_the_reason(
+    datasets_dir: Path, tmp_path: Path
+) -> None:
+    """Gradient boosting started from a logistic regression: neither Treelite path applies."""
+    path = datasets_dir / "online_gaming_behavior.csv"
+    params = {"n_estimators": 10, "init": LogisticRegression(max_iter=500)}
+    pipeline, x = fitted(path, "EngagementLevel", "gbm", params)
+    schema = schema_of(x)
+    manifest = export_predictor(pipeline[-1], tmp_path / "compiled")
+    chosen, report = execution.choose(
+        pipeline, schema, batch_of(x.head(500), schema), tmp_path / "compiled"
+    )
+    assert report.path == "numpy-preprocessing", report.fallbacks
+    assert "init estimator not supported" in report.fallbacks["treelite-gtil"]
+    assert "init estimator not supported" in report.fallbacks["compiled"], manifest
+    assert_agrees_on_every_row(chosen, pipeline, x)
 
 
 def test_unrecognised_steps_or_no_sample_serve_the_pipeline() -> None:
@@ -169,6 +217,7 @@ def test_unrecognised_steps_or_no_sample_serve_the_pipeline() -> None:
     chosen, report = execution.choose(pipeline, schema, sample, None)
     assert isinstance(chosen, PipelineExecution) and report.path == "scikit-learn"
     assert "not the trainer's" in report.fallbacks["numpy-preprocessing"]
+    assert "not the trainer's" in report.fallbacks["treelite-gtil"]
     assert "no compiled predictor" in report.fallbacks["compiled"]
     _chosen, unverified = execution.choose(pipeline, schema, None, None)
     assert unverified.path == "scikit-learn" and unverified.verified_rows == 0
@@ -177,11 +226,14 @@ def test_unrecognised_steps_or_no_sample_serve_the_pipeline() -> None:
 
 
 def test_pokemon_with_real_missing_values(datasets_dir: Path, tmp_path: Path) -> None:
+    """Binary: margins through the sigmoid, compiled and interpreted alike."""
     pipeline, x = fitted(datasets_dir / "pokemon.csv", "is_legendary", "hgb", {"max_iter": 30})
     assert x.isna().any().any(), "the data set has real missing values"
     schema = schema_of(x)
     export_predictor(pipeline[-1], tmp_path / "compiled")
-    chosen, report = execution.choose(pipeline, schema, batch_of(x, schema), tmp_path / "compiled")
-    assert report.path == "compiled", report.fallbacks  # binary: margins through the sigmoid
-    got = chosen.predict_proba(batch_of(x, schema))
-    assert float(np.abs(got - pipeline.predict_proba(x)).max()) <= execution.TOLERANCE
+    everything = batch_of(x, schema)
+    for directory, path in ((tmp_path / "compiled", "compiled"), (None, "treelite-gtil")):
+        chosen, report = execution.choose(pipeline, schema, everything, directory)
+        assert report.path == path, report.fallbacks
+        got = chosen.outputs(everything)
+        assert float(np.abs(got - pipeline.predict_proba(x)).max()) <= execution.TOLERANCE

@@ -12,7 +12,7 @@ import pytest
 from modelfleet.cli.processes import ManagedProcess
 from modelfleet.common.wire import ModelInfo, PredictResponse
 from modelfleet.model_server.execution import TOLERANCE
-from tests.model_server.conftest import records
+from tests.model_server.conftest import records, verified_execution
 
 pytestmark = pytest.mark.integration
 
@@ -33,10 +33,7 @@ def test_ready_and_model_info(served: ManagedProcess, registered_model: dict[str
     assert 0 < info.training_metrics["test_accuracy"] <= 1
     assert set(info.feature_importances) <= set(columns) and info.feature_importances
     # the trainer compiled the trees; the server verified them on the reference sample
-    assert info.execution is not None and info.execution.path == "compiled", info.execution
-    assert info.execution.verified_rows > 100
-    assert info.execution.max_probability_difference is not None
-    assert info.execution.max_probability_difference <= TOLERANCE
+    verified_execution(served, "compiled")
     metrics = httpx.get(served.url + "/metrics").text
     assert 'modelfleet_model_execution{path="compiled"} 1.0' in metrics
     assert 'modelfleet_model_execution{path="scikit-learn"} 0.0' in metrics

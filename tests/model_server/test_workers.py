@@ -76,6 +76,7 @@ def _spread(server_url: str, rows: list[dict[str, Any]], spool: Path, first: int
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(1200)  # four two-worker servers start in turn: ~2 min each on a busy machine
 def test_every_worker_logs_and_every_spool_is_replayed_once_after_restarts(
     registered_model: dict[str, str],
     start_server: StartServer,

@@ -31,6 +31,23 @@ def platform_tag() -> str:
     return f"{sys.platform}-{platform.machine()}"
 
 
+FLOAT32_TREE_ENSEMBLES = frozenset(
+    {"RandomForestClassifier", "ExtraTreesClassifier", "GradientBoostingClassifier"}
+)
+"""Ensembles of scikit-learn ``DecisionTree``s: they compare features rounded to float32."""
+
+TREE_ENSEMBLES = FLOAT32_TREE_ENSEMBLES | {"HistGradientBoostingClassifier"}
+"""The estimators whose trees Treelite runs for the model-server (compiled or interpreted)."""
+
+
+def tree_output(estimator: str, n_classes: int) -> str:
+    """How a Treelite model's output becomes ``predict_proba``: averaged leaf probabilities
+    (``probabilities``, forests) or summed margins through a sigmoid or a softmax (boosting)."""
+    if estimator in ("RandomForestClassifier", "ExtraTreesClassifier"):
+        return "probabilities"
+    return "margin_sigmoid" if n_classes == 2 else "margin_softmax"
+
+
 CONFUSION_MATRIX_ARTIFACT = "confusion_matrix.png"
 FEATURE_IMPORTANCE_PLOT = "feature_importance.png"
 

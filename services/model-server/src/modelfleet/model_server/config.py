@@ -78,8 +78,16 @@ class ModelServerSettings(BaseServiceSettings):
 
     compiled: bool = True
     """Serve through the fastest path that agrees with scikit-learn on the version's reference
-    sample: the trainer's compiled tree predictor behind numpy preprocessing, else the numpy
-    preprocessing alone. False serves the scikit-learn pipeline itself."""
+    sample: numpy preprocessing in front of the trainer's compiled tree predictor, else of
+    Treelite's interpreter (tree ensembles), else of the estimator itself
+    (``modelfleet.model_server.execution``). False serves the scikit-learn pipeline itself."""
+
+    inline_predict_ms: float = Field(default=1.0, ge=0)
+    """Batches the serving path predicts within this time (measured at load) are predicted on
+    the event loop itself; larger ones on the inference thread. Handing a 50 µs prediction to a
+    thread costs more than the prediction: the thread must be woken and win the GIL back from
+    the loop (up to the interpreter's 5 ms switch interval), once per batch. 0: always the
+    thread."""
 
     verify_rows: int = Field(default=2_000, ge=0)
     """Reference-sample rows a faster path must reproduce before it serves."""

@@ -6,8 +6,8 @@ cares whether the served model batches (see :mod:`modelfleet.model_server.servin
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -158,7 +158,7 @@ class DataPlane:
             raise
         elapsed = time.perf_counter() - start
         scored = Scored(
-            request_id=request_id or uuid.uuid4().hex,
+            request_id=request_id or os.urandom(16).hex(),
             model=served.model,
             batch=batch,
             prediction=prediction,

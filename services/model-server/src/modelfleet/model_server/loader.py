@@ -113,6 +113,7 @@ class ModelHolder:
                 "execution": report.path,
                 "verified_rows": report.verified_rows,
                 "max_probability_difference": report.max_probability_difference,
+                "inline_rows": served.inline_rows,
             },
         )
         return served

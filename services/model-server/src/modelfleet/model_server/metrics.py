@@ -98,7 +98,8 @@ class ServerMetrics:
         )
         self.execution = Gauge(
             "modelfleet_model_execution",
-            "1 for the path that serves the model (compiled, numpy-preprocessing, scikit-learn)",
+            "1 for the path that serves the model (compiled, treelite-gtil, numpy-preprocessing, "
+            "scikit-learn)",
             ["path"],
             registry=self.registry,
             multiprocess_mode="livemax",

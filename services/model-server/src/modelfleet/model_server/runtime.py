@@ -21,10 +21,13 @@ from modelfleet.common.mlflow_registry import (
     version_info,
 )
 from modelfleet.model_server import execution
-from modelfleet.model_server.execution import Execution, ExecutionReport
+from modelfleet.model_server.execution import Execution, ExecutionReport, PredictCost
 from modelfleet.model_server.schema import Batch, Column, InputSchema
 
 logger = logging.getLogger(__name__)
+
+COST_ROWS = 256
+"""Rows of the call whose time, with a one-row call's, gives the serving path's cost per row."""
 
 
 @dataclass
@@ -47,6 +50,8 @@ class LoadedModel:
     execution_report: ExecutionReport
     input_example: list[dict[str, Any]] = field(default_factory=list)
     importances: dict[str, float] = field(default_factory=dict)
+    cost: PredictCost | None = None
+    """What a call of the serving path costs here, measured at load (None: not measured)."""
 
     @property
     def name(self) -> str:
@@ -72,7 +77,7 @@ class LoadedModel:
 
     def predict(self, batch: Batch) -> Prediction:
         """Probabilities for every row and the most probable class as the label."""
-        proba = self.execution.predict_proba(batch)
+        proba = self.execution.outputs(batch)
         classes = self.classes
         return Prediction([classes[i] for i in proba.argmax(axis=1)], proba)
 
@@ -133,6 +138,9 @@ def load(
         importances=importances,
     )
     warm_up(model)
+    if sample is not None and sample.size:
+        one, many = (_head(sample, n) for n in (1, COST_ROWS))
+        model.cost = PredictCost.measure(chosen, one, many)
     return model
 
 
@@ -172,6 +180,12 @@ def _verification_sample(
         return None
     unbounded = InputSchema(schema.columns, unknown="ignore", max_rows=len(records))
     return unbounded.from_records(records, coerce=True)
+
+
+def _head(batch: Batch, n: int) -> Batch:
+    if n >= batch.size:
+        return batch
+    return Batch({name: values[:n] for name, values in batch.values.items()}, n)
 
 
 def warm_up(model: LoadedModel) -> None:

@@ -2,9 +2,11 @@
 
 The data plane only ever awaits ``ServedModel.predict``; whether concurrent requests are
 coalesced is decided by :mod:`modelfleet.model_server.wiring` when the model is loaded, the way
-MLServer's ``load_batching`` wraps a model's predict. Either way the model runs on one inference
-thread of its own, so the event loop keeps parsing and answering while it computes (the compiled
-predictor and scikit-learn's Cython release the GIL while they walk the trees).
+MLServer's ``load_batching`` wraps a model's predict. Either way a call the serving path makes
+within the inline budget (``inline_rows``, from the cost measured at load) runs on the event loop
+itself, where it costs less than handing it over; a larger one runs on one inference thread of
+its own, so the event loop keeps parsing and answering while it computes (the tree predictors and
+scikit-learn's Cython release the GIL while they walk the trees).
 """
 
 from __future__ import annotations
@@ -31,21 +33,27 @@ class ServedModel:
     model: LoadedModel
     predict: AsyncPredict
     close: Callable[[], Awaitable[None]]
+    inline_rows: int = 0
+    """Batches up to this many rows are predicted on the event loop (0: none)."""
 
     @classmethod
-    def direct(cls, model: LoadedModel, threads: int, on_batch: BatchObserver) -> ServedModel:
+    def direct(
+        cls, model: LoadedModel, threads: int, on_batch: BatchObserver, *, inline_rows: int = 0
+    ) -> ServedModel:
         """Every request is one model call."""
         executor = inference_thread(threads)
 
         async def predict(batch: Batch) -> Prediction:
             on_batch(batch.size)
+            if batch.size <= inline_rows:
+                return model.predict(batch)
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(executor, model.predict, batch)
 
         async def close() -> None:
             executor.shutdown(wait=False, cancel_futures=True)
 
-        return cls(model, predict, close)
+        return cls(model, predict, close, inline_rows)
 
     @classmethod
     def batched(
@@ -56,6 +64,7 @@ class ServedModel:
         max_batch_size: int,
         max_wait: float,
         on_batch: BatchObserver,
+        inline_rows: int = 0,
     ) -> ServedModel:
         """Concurrent requests are coalesced into one model call (needs a running loop)."""
         executor = inference_thread(threads)
@@ -65,6 +74,7 @@ class ServedModel:
             max_batch_size=max_batch_size,
             max_wait=max_wait,
             on_batch=on_batch,
+            inline_rows=inline_rows,
         )
         batcher.start()
 
@@ -72,7 +82,7 @@ class ServedModel:
             await batcher.stop()
             executor.shutdown(wait=False, cancel_futures=True)
 
-        return cls(model, batcher.submit, close)
+        return cls(model, batcher.submit, close, inline_rows)
 
 
 def inference_thread(threads: int) -> ThreadPoolExecutor:

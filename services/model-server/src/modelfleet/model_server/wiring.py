@@ -96,6 +96,8 @@ def prepare(
     for path in PATHS:
         metrics.execution.labels(path).set(1 if path == model.execution_report.path else 0)
     on_batch = metrics.batch_observer(model.name, model.version)
+    budget = settings.inline_predict_ms / 1000.0
+    inline_rows = model.cost.rows_within(budget) if model.cost is not None and budget else 0
     if settings.batching:
         served = ServedModel.batched(
             model,
@@ -103,9 +105,12 @@ def prepare(
             max_batch_size=settings.max_batch_size,
             max_wait=settings.max_batch_wait_ms / 1000.0,
             on_batch=on_batch,
+            inline_rows=inline_rows,
         )
     else:
-        served = ServedModel.direct(model, settings.inference_threads, on_batch)
+        served = ServedModel.direct(
+            model, settings.inference_threads, on_batch, inline_rows=inline_rows
+        )
     slot.mark_ready()
     return served
 

@@ -41,7 +41,7 @@ class InputColumn(BaseModel):
 class ExecutionInfo(BaseModel):
     """How a model-server runs the version: the path that serves and why faster ones do not."""
 
-    path: str = Field(description="compiled, numpy-preprocessing or scikit-learn")
+    path: str = Field(description="compiled, treelite-gtil, numpy-preprocessing or scikit-learn")
     verified_rows: int = Field(description="sample rows the path reproduced scikit-learn on")
     max_probability_difference: float | None = None
     fallbacks: dict[str, str] = Field(

@@ -28,15 +28,6 @@ MAX_NODES = 200_000
 """Larger ensembles are not compiled: gcc's time grows with the generated code (4,500 nodes take
 ~6 s; a 200-tree random forest of 2 million nodes takes over ten minutes)."""
 
-_TREE_DTYPE_FLOAT32 = {
-    "RandomForestClassifier",
-    "ExtraTreesClassifier",
-    "GradientBoostingClassifier",
-}
-"""Ensembles of scikit-learn ``DecisionTree``s compare features as float32."""
-
-_SUPPORTED = {*_TREE_DTYPE_FLOAT32, "HistGradientBoostingClassifier"}
-
 
 def export_predictor(estimator: Any, out: Path, *, max_nodes: int = MAX_NODES) -> dict[str, Any]:
     """Write ``manifest.json`` (+ checkpoint and library when possible) into ``out``."""
@@ -62,7 +53,7 @@ class _NotCompiledError(Exception):
 
 def _compile(estimator: Any, out: Path, max_nodes: int) -> dict[str, Any]:
     kind = type(estimator).__name__
-    if kind not in _SUPPORTED:
+    if kind not in contract.TREE_ENSEMBLES:
         raise _NotCompiledError(f"{kind} is not a tree ensemble Treelite compiles")
     compiler = shutil.which("gcc")
     if compiler is None:
@@ -70,10 +61,13 @@ def _compile(estimator: Any, out: Path, max_nodes: int) -> dict[str, Any]:
     import tl2cgen
     import treelite
 
-    nodes = _node_count(estimator)
+    nodes = node_count(estimator)
     if nodes > max_nodes:
         raise _NotCompiledError(f"{nodes:,} tree nodes, over the compile limit of {max_nodes:,}")
-    model = treelite.sklearn.import_model(estimator)
+    try:
+        model = treelite.sklearn.import_model(estimator)
+    except (treelite.TreeliteError, NotImplementedError, ValueError, AttributeError) as exc:
+        raise _NotCompiledError(f"Treelite cannot import {kind}: {exc}") from exc
     model.serialize(str(out / "model.tl"))
     library = f"predictor-{contract.platform_tag()}.so"
     started = time.perf_counter()
@@ -87,8 +81,8 @@ def _compile(estimator: Any, out: Path, max_nodes: int) -> dict[str, Any]:
         "libraries": {contract.platform_tag(): library},
         "num_features": int(estimator.n_features_in_),
         "classes": [str(c) for c in estimator.classes_],
-        "output": _output(kind, n_classes),
-        "float32_inputs": kind in _TREE_DTYPE_FLOAT32,
+        "output": contract.tree_output(kind, n_classes),
+        "float32_inputs": kind in contract.FLOAT32_TREE_ENSEMBLES,
         "nodes": nodes,
         "compile_seconds": round(time.perf_counter() - started, 2),
         "treelite": package_version("treelite"),
@@ -96,14 +90,8 @@ def _compile(estimator: Any, out: Path, max_nodes: int) -> dict[str, Any]:
     }
 
 
-def _output(kind: str, n_classes: int) -> str:
-    """How the library's output becomes ``predict_proba``: averaged leaves or margins."""
-    if kind in ("RandomForestClassifier", "ExtraTreesClassifier"):
-        return "probabilities"
-    return "margin_sigmoid" if n_classes == 2 else "margin_softmax"
-
-
-def _node_count(estimator: Any) -> int:
+def node_count(estimator: Any) -> int:
+    """Tree nodes of a scikit-learn tree ensemble (what gcc's compile time grows with)."""
     if hasattr(estimator, "_predictors"):  # HistGradientBoosting: one predictor per class/iter
         return sum(len(p.nodes) for stage in estimator._predictors for p in stage)
     trees = getattr(estimator, "estimators_", [])
